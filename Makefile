@@ -1,0 +1,41 @@
+# Qinglang — two commands on a fresh machine with Python 3.11: `make run` and `make test`.
+# uv is bootstrapped into .tools/ with pip, then installs the locked dependencies into .venv/.
+
+PYTHON ?= python3.11
+UV_VERSION ?= 0.13.9
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: install run test lint bench clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.installed: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(VENV)/bin/qinglang serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+test: lint
+	$(VENV)/bin/pytest -q
+
+bench: install
+	$(PY) -m benchmarks.run --out docs/benchmarks.md
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache
