@@ -5,8 +5,9 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from qinglang.package_data import read_data
 
 
 class TaxonomyError(ValueError):
@@ -91,8 +92,7 @@ class Taxonomy:
 
 
 def _read(name: str) -> dict[str, Any]:
-    text = resources.files("qinglang.taxonomy").joinpath("data", name).read_text("utf-8")
-    return tomllib.loads(text)
+    return tomllib.loads(read_data("qinglang.taxonomy", name))
 
 
 def _check_departments(owner: str, lead: str, co: tuple[str, ...], known: dict[str, Any]) -> None:

@@ -1,0 +1,157 @@
+"""Character tables behind normalisation, built once per process.
+
+Every table is a `str.translate` mapping so the hot path runs in C:
+
+* `main`: NFKC (full-width, styled and circled digits and letters), lower case, traditional →
+  simplified (OpenCC, character level), emoji stand-ins, look-alike letters, and deletion of
+  noise characters (spaces, symbols, most punctuation, zero-width and format characters,
+  combining marks). Sentence punctuation and line breaks are kept: they separate sentences, and
+  a match across "他很傻。逼着他" would be a false positive.
+* `pattern`: a strictly one-to-one mapping (digits, letters, case) for the pattern detectors,
+  so that offsets in the pattern view are offsets in the original text.
+* `pinyin`: Chinese characters → one private-use character per toneless pinyin syllable, applied
+  to the main view; used to match homophones of terms that opt in.
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+from qinglang.package_data import read_data
+
+# Characters kept in the main view although they are punctuation: they end clauses/sentences.
+BOUNDARY_CHARS = frozenset("。，、；：？！,;:?!\n")
+# Characters that end a sentence (used for context cues).
+SENTENCE_END_CHARS = frozenset("。？！?!;；\n")
+# First private-use code point used for pinyin syllables in the pinyin view.
+PINYIN_BASE = 0xE000
+
+# Code-point ranges whose characters are considered at table-build time. Everything outside
+# them passes through unchanged (and so is neither noise nor normalised).
+_RANGES = (
+    (0x0000, 0x3400),  # Latin, Greek, Cyrillic, punctuation, symbols, CJK symbols, kana...
+    (0x3400, 0xA000),  # CJK extension A and unified ideographs (traditional → simplified)
+    (0xA000, 0xE000),  # Yi, Hangul, surrogates (lone surrogates are noise)
+    (0xF900, 0x10000),  # compatibility ideographs, presentation forms, full-width forms
+    (0x1D400, 0x1D800),  # mathematical alphanumeric symbols (𝐀, 𝟏)
+    (0x1F000, 0x1FB00),  # enclosed alphanumerics, emoji, pictographs
+    (0xE0000, 0xE0080),  # tag characters (invisible)
+)
+
+
+def is_cjk(ch: str) -> bool:
+    cp = ord(ch)
+    return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2FFFF
+
+
+def _is_kept(ch: str) -> bool:
+    """True when a single normalised character stays in the main view."""
+    if ch in BOUNDARY_CHARS:
+        return True
+    cat = unicodedata.category(ch)
+    # Letters (any script) and digits stay; everything else — spaces, punctuation, symbols,
+    # marks, control/format/unassigned/surrogates — is noise between characters.
+    return cat[0] == "L" or cat == "Nd"
+
+
+def _read_standins() -> tuple[dict[str, str], dict[str, str]]:
+    data = tomllib.loads(read_data("qinglang.detect", "standins.toml"))
+    return dict(data["standins"]), dict(data["confusables"])
+
+
+def _t2s_chars(chars: list[str]) -> dict[str, str]:
+    """Character-level traditional → simplified with OpenCC, in one call."""
+    import opencc
+
+    conv = opencc.OpenCC("t2s")
+    joined = "\n".join(chars)
+    out = conv.convert(joined).split("\n")
+    if len(out) != len(chars):  # defensive: fall back to one call per character
+        out = [conv.convert(c) for c in chars]
+    return {c: o for c, o in zip(chars, out, strict=True) if o != c and len(o) == 1}
+
+
+@dataclass(frozen=True)
+class CharTables:
+    main: dict[int, str]
+    pattern: dict[int, str]
+    pinyin: dict[int, str]
+    # Syllable text for each private-use character of the pinyin view.
+    syllables: dict[str, str]
+
+
+def _nfkc_lower(ch: str, confusables: dict[str, str]) -> str:
+    ch = confusables.get(ch, ch)
+    out = unicodedata.normalize("NFKC", ch).lower()
+    return "".join(confusables.get(c, c) for c in out)
+
+
+def _toneless(reading: str) -> str:
+    base = unicodedata.normalize("NFD", reading)
+    plain = "".join(c for c in base if not unicodedata.combining(c))
+    return plain.replace("ü", "v").replace("u\u0308", "v").lower()
+
+
+def _build_pinyin() -> tuple[dict[int, str], dict[str, str]]:
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    syllable_ids: dict[str, int] = {}
+    table: dict[int, str] = {}
+    for cp, readings in pinyin_dict.items():
+        first = readings.split(",")[0]
+        syl = _toneless(first)
+        if not syl.isascii() or not syl.isalpha():
+            continue
+        idx = syllable_ids.setdefault(syl, len(syllable_ids))
+        table[cp] = chr(PINYIN_BASE + idx)
+    syllables = {chr(PINYIN_BASE + i): s for s, i in syllable_ids.items()}
+    return table, syllables
+
+
+@cache
+def char_tables() -> CharTables:
+    """Build all tables (≈0.5 s, cached for the process)."""
+    standins, confusables = _read_standins()
+    cjk = [chr(cp) for lo, hi in _RANGES for cp in range(lo, hi) if is_cjk(chr(cp))]
+    t2s = _t2s_chars(cjk)
+
+    main: dict[int, str] = {}
+    pattern: dict[int, str] = {}
+    for lo, hi in _RANGES:
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            if ch in standins:
+                main[cp] = standins[ch]
+                continue
+            if ch == "\r" or ch == "\t":
+                main[cp] = ""
+                continue
+            if is_cjk(ch):
+                if ch in t2s:
+                    main[cp] = t2s[ch]
+                continue
+            if 0xD800 <= cp <= 0xDFFF:  # lone surrogates: noise, never crash
+                main[cp] = ""
+                continue
+            norm = _nfkc_lower(ch, confusables)
+            kept = "".join(t2s.get(c, c) for c in norm if _is_kept(c))
+            if kept != ch:
+                main[cp] = kept
+            if len(norm) == 1 and norm != ch:
+                pattern[cp] = norm
+    # Drop the variation selectors and joiners that emoji sequences carry (already noise via
+    # category checks, kept explicit here for clarity of intent).
+    for cp in (0x200D, 0xFE0E, 0xFE0F):
+        main[cp] = ""
+    pinyin, syllables = _build_pinyin()
+    return CharTables(main, pattern, pinyin, syllables)
+
+
+def table_size_bytes() -> int:
+    """Rough memory held by the tables, for the benchmark report."""
+    t = char_tables()
+    return sum(sys.getsizeof(d) for d in (t.main, t.pattern, t.pinyin, t.syllables))
