@@ -31,6 +31,8 @@ CHUNK_CHARS = 16_384
 CHUNK_OVERLAP = 256
 # At most this many hits are reported per text (the scan itself always covers all the text).
 MAX_HITS = 1_000
+# At most this many matches of one surface form are kept per chunk.
+MAX_REPEATS = 8
 # Weight multiplier per surface form: a disguise is as telling as the plain word, but pinyin
 # and homophones are more often accidental.
 FORM_FACTOR = {
@@ -78,7 +80,7 @@ class _Rules:
     """Everything compiled from the lexicons; immutable."""
 
     lexicon: Lexicon
-    main: ahocorasick.Automaton
+    main: ahocorasick.Automaton | None
     homophones: ahocorasick.Automaton | None
     detectors: tuple[PatternDetector, ...]
     form_count: int
@@ -134,18 +136,19 @@ def _compile(lexicon: Lexicon) -> _Rules:
         for phrase in phrases:
             add(main_entries, normalize_text(phrase), (_CUE, group))
 
-    def automaton(entries: dict[str, list[object]]) -> ahocorasick.Automaton:
+    def automaton(entries: dict[str, list[object]]) -> ahocorasick.Automaton | None:
+        if not entries:  # an empty automaton cannot be searched
+            return None
         auto = ahocorasick.Automaton()
         for key, items in entries.items():
             auto.add_word(key, (len(key), tuple(items)))
         auto.make_automaton()
         return auto
 
-    homophones = automaton(homo_entries) if homo_entries else None
     return _Rules(
         lexicon=lexicon,
         main=automaton(main_entries),
-        homophones=homophones,
+        homophones=automaton(homo_entries),
         detectors=tuple(all_detectors()),
         form_count=sum(len(v) for v in main_entries.values())
         + sum(len(v) for v in homo_entries.values()),
@@ -192,6 +195,31 @@ def _ascii_edge_ok(norm: Normalized, a: int, b: int, f: _Form) -> bool:
         if not is_pinyin_sequence(text[b:run_end]):
             return False
     return True
+
+
+def _containment(spans: list[tuple[int, int]], strict: bool = False):
+    """A test `inside(a, b)`: is [a, b) within one of `spans` (strictly larger if `strict`)?
+
+    Sorted starts with a running maximum of ends make each test O(log n), so a text full of
+    allow-listed phrases stays linear.
+    """
+    spans = sorted(spans)
+    starts = [x for x, _ in spans]
+    reach: list[int] = []
+    best = -1
+    for _, y in spans:
+        best = max(best, y)
+        reach.append(best)
+
+    def inside(a: int, b: int) -> bool:
+        i = bisect.bisect_right(starts, a)
+        if i == 0 or reach[i - 1] < b:
+            return False
+        if not strict:
+            return True
+        return any(y >= b and (x, y) != (a, b) for x, y in spans[:i][-64:])
+
+    return inside
 
 
 @dataclass(slots=True)
@@ -318,26 +346,34 @@ class Detector:
         raw: list[tuple[int, int, _Form]] = []
         allow: list[tuple[int, int]] = []
         cues: list[tuple[int, int]] = []
+        # Repeats of one form add nothing to the score: keep a few per chunk, so that hostile
+        # repetition costs one pass of the automaton and no more.
+        seen: dict[int, int] = {}
         capped = False
-        for end, (length, items) in rules.main.iter(view):
+
+        def take(a: int, b: int, item: _Form) -> None:
+            nonlocal capped
+            n = seen.get(id(item), 0)
+            if n < MAX_REPEATS:
+                seen[id(item)] = n + 1
+                raw.append((a, b, item))
+            else:
+                capped = True
+
+        for end, (length, items) in rules.main.iter(view) if rules.main is not None else ():
             a = end - length + 1
             for item in items:
                 if item is _ALLOW:
-                    allow.append((a, end + 1))
+                    if len(allow) < MAX_HITS:
+                        allow.append((a, end + 1))
                 elif isinstance(item, _Form):
-                    if len(raw) < MAX_HITS * 4:
-                        raw.append((a, end + 1, item))
-                    else:
-                        capped = True
-                else:
+                    take(a, end + 1, item)
+                elif len(cues) < MAX_HITS:
                     cues.append((a, end + 1))
         if rules.homophones is not None:
             for end, (length, items) in rules.homophones.iter(pinyin_view(view)):
-                if len(raw) >= MAX_HITS * 4:
-                    capped = True
-                    break
                 for item in items:
-                    raw.append((end - length + 1, end + 1, item))
+                    take(end - length + 1, end + 1, item)
         pview = pattern_view(text)
         patterns: list[PatternMatch] = []
         for det in rules.detectors:
@@ -346,9 +382,10 @@ class Detector:
             return _Scan([], [], capped)
 
         # Drop matches inside allow-listed phrases and ASCII matches inside longer words.
+        inside_allowed = _containment(allow)
         kept: list[tuple[int, int, _Form]] = []
         for a, b, f in raw:
-            if any(x <= a and b <= y for x, y in allow):
+            if inside_allowed(a, b):
                 continue
             if (f.ascii_start or f.ascii_end) and not _ascii_edge_ok(norm, a, b, f):
                 continue
@@ -362,13 +399,13 @@ class Detector:
                 best[key] = (a, b, f)
 
         # Context: sentences (in original offsets) that carry a cue not inside a term match.
-        term_spans = [(a, b) for a, b, _ in best.values()]
+        inside_term = _containment([(a, b) for a, b, _ in best.values()], strict=True)
         cue_sentences: set[int] = set()
         ends: list[int] = []
         if cues:
             ends = [m.start() for m in _SENTENCE_END.finditer(text)]
             for a, b in cues:
-                if any(x <= a and b <= y and (x, y) != (a, b) for x, y in term_spans):
+                if inside_term(a, b):  # "不要" inside the insult "不要脸" is no cue
                     continue
                 start, _ = norm.span(a, b)
                 cue_sentences.add(bisect.bisect_right(ends, start))

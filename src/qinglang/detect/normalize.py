@@ -8,13 +8,17 @@ for a span — that is, only for texts that have hits.
 
 from __future__ import annotations
 
+import operator
 import re
+from itertools import chain, repeat
 
 from qinglang.detect.charmap import char_tables
 
 # Runs of the same character (digits and line breaks excluded: phone numbers and IDs repeat
 # digits legitimately). "傻傻傻逼" → "傻逼", "ssssb" → "sb".
 _RUN_RE = re.compile(r"([^\d\n])\1+")
+# Cheaper test for "is there any run at all" (no alternation, no class).
+_ANY_RUN_RE = re.compile(r"(.)\1")
 # Characters that Chinese doubles in ordinary words (妈妈, 哈哈, 看看, 高高兴兴): a run of exactly
 # two of them is kept, so that "他妈妈的书" never reads as "他妈的书".
 REDUPLICATED = frozenset(
@@ -33,7 +37,7 @@ def _collapse_run(m: re.Match[str]) -> str:
 def normalize_text(text: str) -> str:
     """The main view of `text` (no offsets)."""
     view = text.translate(char_tables().main)
-    if _RUN_RE.search(view) is not None:
+    if _ANY_RUN_RE.search(view) is not None:
         view = _RUN_RE.sub(_collapse_run, view)
     return view
 
@@ -56,7 +60,7 @@ class Normalized:
     def __init__(self, original: str) -> None:
         self.original = original
         stage1 = original.translate(char_tables().main)
-        if _RUN_RE.search(stage1) is not None:
+        if _ANY_RUN_RE.search(stage1) is not None:
             self._stage1: str | None = stage1
             self.text = _RUN_RE.sub(_collapse_run, stage1)
         else:
@@ -67,26 +71,21 @@ class Normalized:
         self._gaps: list[bool] = []
 
     def _build(self) -> None:
+        # Output length of each original character (0 = removed as noise), computed with
+        # C-level iterators: this runs on every text that has a hit.
         main = char_tables().main
-        starts: list[int] = []
-        gaps: list[bool] = []
-        pending = False
-        for i, ch in enumerate(self.original):
-            out = main.get(ord(ch), ch)
-            if not out:
-                pending = True
-                continue
-            for _ in out:
-                starts.append(i)
-                gaps.append(pending)
-                pending = False
-        ends = [s + 1 for s in starts]
+        text = self.original
+        lengths = list(map(len, map(main.get, map(ord, text), text)))
+        starts = list(chain.from_iterable(map(repeat, range(len(text)), lengths)))
+        removed_before = chain((False,), map(operator.not_, lengths))
+        gaps = list(chain.from_iterable(map(repeat, removed_before, lengths)))
+        ends = list(map((1).__add__, starts))
         if self._stage1 is not None:
             k_starts: list[int] = []
             k_ends: list[int] = []
             k_gaps: list[bool] = []
             pos = 0
-            for m in _RUN_RE.finditer(self._stage1):
+            for m in _RUN_RE.finditer(self._stage1):  # only the runs, not every character
                 a, b = m.span()
                 k_starts += starts[pos:a]
                 k_ends += ends[pos:a]
