@@ -1,0 +1,245 @@
+"""`make bench`: measure the detection engine and rewrite docs/benchmarks.md.
+
+Throughput is measured on one core (the process pins itself to CPU 0 where it can) over
+~50-character messages: COLD's test and dev texts when ../shared is present, otherwise the
+project's own corpus in tests/data repeated. Every figure is the median of several runs.
+
+    python -m benchmarks.run [--out docs/benchmarks.md] [--repeats 5] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+COLD = REPO.parent / "shared" / "data" / "cold"
+TESTS_DATA = REPO / "tests" / "data"
+
+
+def load_corpus(limit: int) -> tuple[list[str], str]:
+    texts: list[str] = []
+    if (COLD / "test.csv").is_file():
+        for name in ("test.csv", "dev.csv"):
+            with open(COLD / name, encoding="utf-8-sig", newline="") as fh:
+                texts += [row["TEXT"] for row in csv.DictReader(fh)]
+        source = "COLD test + dev texts (../shared/data/cold)"
+    else:
+        from qinglang.detect.redteam import read_jsonl
+
+        for name in ("benign.jsonl", "harmful.jsonl"):
+            texts += [row["text"] for row in read_jsonl(TESTS_DATA / name)]
+        source = "tests/data benign + harmful corpus (../shared absent)"
+        texts = (texts * (limit // max(1, len(texts)) + 1))[:limit]
+    return texts[:limit], source
+
+
+def timed(fn: Callable[[str], object], texts: Sequence[str], repeats: int) -> float:
+    """Median seconds for one pass of `fn` over all texts."""
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for t in texts:
+            fn(t)
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def memory_probe() -> dict[str, float]:
+    """RSS and load time of a fresh process that loads the default engine and checks once."""
+    code = (
+        "import time, resource, json\n"
+        "t = time.perf_counter()\n"
+        "from qinglang.detect import Detector\n"
+        "d = Detector.default(); d.check('你好')\n"
+        "load = time.perf_counter() - t\n"
+        "import psutil\n"
+        "rss = psutil.Process().memory_info().rss\n"
+        "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024\n"
+        "print(json.dumps({'load_s': load, 'rss_mb': rss / 2**20, 'peak_mb': peak / 2**20}))\n"
+    )
+    runs = []
+    for _ in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        ).stdout
+        runs.append(json.loads(out))
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}"
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per figure (median)")
+    parser.add_argument("--limit", type=int, default=10_000, help="messages per run")
+    args = parser.parse_args(argv)
+
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+    import ahocorasick
+
+    from qinglang.detect import Detector
+    from qinglang.detect.normalize import Normalized, pattern_view, pinyin_view
+    from qinglang.detect.redteam import (
+        disguise_recall,
+        false_positives,
+        load_harmful,
+        read_jsonl,
+    )
+
+    texts, source = load_corpus(args.limit)
+    chars = sum(map(len, texts))
+    det = Detector.default()
+    rules = det._rules  # the benchmark looks inside on purpose, to time each stage
+
+    bare = ahocorasick.Automaton()
+    for _, term in det.lexicon.terms:
+        bare.add_word(term, term)
+    bare.make_automaton()
+
+    def bare_match(t: str) -> object:
+        for _ in bare.iter(t):
+            pass
+        return None
+
+    views = [Normalized(t).text for t in texts]
+    pinyin_views = [pinyin_view(v) for v in views]
+    pviews = [pattern_view(t) for t in texts]
+    main_auto, homo_auto = rules.main, rules.homophones
+
+    def main_match(v: str) -> None:
+        for _ in main_auto.iter(v):
+            pass
+
+    def homo_match(v: str) -> None:
+        if homo_auto is not None:
+            for _ in homo_auto.iter(v):
+                pass
+
+    def patterns(pv: str) -> None:
+        for d in rules.detectors:
+            for _ in d.find(pv):
+                pass
+
+    stages: list[tuple[str, Callable[[str], object], Sequence[str]]] = [
+        ("bare pyahocorasick over the lexicon terms (floor)", bare_match, texts),
+        ("full rule path: `Detector.check`", det.check, texts),
+        ("stage: normalise (main view)", lambda t: Normalized(t).text, texts),
+        ("stage: main automaton over the view", main_match, views),
+        ("stage: pinyin view", pinyin_view, views),
+        ("stage: homophone automaton over the pinyin view", homo_match, pinyin_views),
+        ("stage: pattern view", pattern_view, texts),
+        ("stage: pattern detectors", patterns, pviews),
+    ]
+    rows = []
+    results: dict[str, float] = {}
+    for name, fn, data in stages:
+        seconds = timed(fn, data, args.repeats)
+        results[name] = seconds
+        rows.append((name, len(data) / seconds, chars / seconds))
+        print(f"{name}: {len(data) / seconds:,.0f} msg/s", file=sys.stderr)
+    full = results["full rule path: `Detector.check`"]
+    floor = results["bare pyahocorasick over the lexicon terms (floor)"]
+
+    mem = memory_probe()
+
+    harmful = load_harmful(TESTS_DATA / "harmful.jsonl")
+    benign = [r["text"] for r in read_jsonl(TESTS_DATA / "benign.jsonl")]
+    recall = disguise_recall(det, harmful)
+    fps = false_positives(det, benign)
+
+    out = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine()}.",
+        f"One core (the benchmark pins itself to one CPU). Corpus: {source}, {len(texts):,} "
+        f"messages, {chars / len(texts):.1f} characters on average. Each figure is the median "
+        f"of {args.repeats} runs.",
+        "",
+        "## Rule-path throughput",
+        "",
+        "| what | messages/s | characters/s |",
+        "| --- | ---: | ---: |",
+    ]
+    out += [f"| {name} | {mps:,.0f} | {cps:,.0f} |" for name, mps, cps in rows]
+    stats = det.stats()
+    out += [
+        "",
+        f"Full rule path: **{len(texts) / full:,.0f} messages/s** (target ≥ 30,000), "
+        f"**{floor / full * 100:.1f} %** of the bare matcher's rate in the same run "
+        "(target ≥ 25 %). The bare matcher only looks for the literal terms in the raw text; "
+        "the rule path also normalises, matches "
+        f"{stats['forms']:,} surface forms of {stats['terms']:,} terms, runs "
+        f"{stats['pattern_detectors']} pattern detectors and scores.",
+        "",
+        "## Memory and start-up",
+        "",
+        "| what | value |",
+        "| --- | ---: |",
+        f"| RSS of a process with the default engine loaded | {mem['rss_mb']:.0f} MB |",
+        f"| peak RSS while loading | {mem['peak_mb']:.0f} MB |",
+        f"| import + load + first check | {mem['load_s']:.2f} s |",
+        "",
+        "Target: engine loaded < 300 MB RSS.",
+        "",
+        "## Disguise recall",
+        "",
+        "Harmful messages of tests/data/harmful.jsonl with their term disguised "
+        "(`qinglang.detect.disguise`); a message counts as caught when its verdict is not "
+        "`pass` and a hit of its category overlaps the disguised term. Pinyin, initials and "
+        "homophone disguises apply only to terms that opt in to them.",
+        "",
+        "| disguise | messages | caught | recall |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    out += [f"| {k} | {t.total} | {t.hits} | {t.rate * 100:.1f} % |" for k, t in recall.items()]
+    out += [
+        "",
+        "Target ≥ 95 % for every disguise.",
+        "",
+        "## False positives on benign text of the same style",
+        "",
+        "Benign messages of tests/data/benign.jsonl (everyday chat, regulatory, news, "
+        "education and reporting text, sentences of the seed documents), plain and with a run "
+        "of their characters disguised the same way; a false positive is any verdict other "
+        "than `pass`.",
+        "",
+        "| style | messages | flagged | false-positive rate |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    out += [f"| {k} | {t.total} | {t.hits} | {t.rate * 100:.2f} % |" for k, t in fps.items()]
+    out += ["", "Target < 1 %.", ""]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(out), encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
