@@ -377,7 +377,8 @@ class Detector:
         pview = pattern_view(text)
         patterns: list[PatternMatch] = []
         for det in rules.detectors:
-            patterns.extend(det.find(pview))
+            if det.gate is None or det.gate.search(pview) is not None:
+                patterns.extend(det.find(pview))
         if not raw and not patterns:
             return _Scan([], [], capped)
 

@@ -1,5 +1,18 @@
-"""Registered pattern detectors (importing this package registers them all)."""
+"""Registered pattern detectors (importing this package registers them all).
 
+Each detector lives in its own module and registers itself with `@register`; the imports below
+exist for that side effect. Add a new detector by adding a module and importing it here.
+"""
+
+from qinglang.detect.patterns import (  # noqa: F401  (imported to register the detectors)
+    bank_card,
+    contact_solicitation,
+    mobile_phone,
+    qq_id,
+    resident_id,
+    url,
+    wechat_id,
+)
 from qinglang.detect.patterns.base import (
     Example,
     PatternDetector,
@@ -7,6 +20,7 @@ from qinglang.detect.patterns.base import (
     register,
     registered,
 )
+from qinglang.detect.patterns.limits import MAX_MATCHES
 
 
 def all_detectors() -> list[PatternDetector]:
@@ -14,4 +28,12 @@ def all_detectors() -> list[PatternDetector]:
     return [cls() for _, cls in sorted(registered().items())]
 
 
-__all__ = ["Example", "PatternDetector", "PatternMatch", "all_detectors", "register", "registered"]
+__all__ = [
+    "MAX_MATCHES",
+    "Example",
+    "PatternDetector",
+    "PatternMatch",
+    "all_detectors",
+    "register",
+    "registered",
+]

@@ -9,6 +9,7 @@ so offsets in the view are offsets in the original text.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +42,10 @@ class PatternDetector(ABC):
     categories: ClassVar[tuple[str, ...]]
     description: ClassVar[str]
     examples: ClassVar[tuple[Example, ...]]
+    # A cheap necessary condition the engine tests first: when `gate` finds nothing in the
+    # view, `find` is not called (most messages carry no digits, IDs or links, and the full
+    # regexes are the costly part). None: always call `find`.
+    gate: ClassVar[re.Pattern[str] | None] = None
 
     @abstractmethod
     def find(self, view: str) -> Iterator[PatternMatch]:
