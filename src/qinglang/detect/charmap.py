@@ -15,10 +15,10 @@ Every table is a `str.translate` mapping so the hot path runs in C:
 
 from __future__ import annotations
 
-import sys
+import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from qinglang.package_data import read_data
@@ -75,6 +75,19 @@ def _t2s_chars(chars: list[str]) -> dict[str, str]:
     return {c: o for c, o in zip(chars, out, strict=True) if o != c and len(o) == 1}
 
 
+# Dense list tables cover code points below this; str.translate looks a list up without
+# hashing and, unlike a sparse dict, without raising KeyError for every unmapped character.
+DENSE_LIMIT = 0x20000
+
+
+def _dense(table: dict[int, str]) -> list[str]:
+    out = [chr(cp) for cp in range(DENSE_LIMIT)]
+    for cp, value in table.items():
+        if cp < DENSE_LIMIT:
+            out[cp] = value
+    return out
+
+
 @dataclass(frozen=True)
 class CharTables:
     main: dict[int, str]
@@ -82,6 +95,12 @@ class CharTables:
     pinyin: dict[int, str]
     # Syllable text for each private-use character of the pinyin view.
     syllables: dict[str, str]
+    # Dense copies of the tables for str.translate (see DENSE_LIMIT); `main_high` holds the
+    # main-table entries at or above the limit (tag characters), applied only when present.
+    main_dense: list[str] = field(default_factory=list)
+    main_high: dict[int, str] = field(default_factory=dict)
+    pattern_dense: list[str] = field(default_factory=list)
+    pinyin_dense: list[str] = field(default_factory=list)
 
 
 def _nfkc_lower(ch: str, confusables: dict[str, str]) -> str:
@@ -141,17 +160,42 @@ def char_tables() -> CharTables:
             kept = "".join(t2s.get(c, c) for c in norm if _is_kept(c))
             if kept != ch:
                 main[cp] = kept
-            if len(norm) == 1 and norm != ch:
+            # The pattern view maps digits and letters only (full-width, styled, upper case):
+            # the detectors match punctuation in its own forms.
+            if len(norm) == 1 and norm != ch and norm.isascii() and norm.isalnum():
                 pattern[cp] = norm
     # Drop the variation selectors and joiners that emoji sequences carry (already noise via
     # category checks, kept explicit here for clarity of intent).
     for cp in (0x200D, 0xFE0E, 0xFE0F):
         main[cp] = ""
     pinyin, syllables = _build_pinyin()
-    return CharTables(main, pattern, pinyin, syllables)
+    return CharTables(
+        main,
+        pattern,
+        pinyin,
+        syllables,
+        main_dense=_dense(main),
+        main_high={cp: v for cp, v in main.items() if cp >= DENSE_LIMIT},
+        pattern_dense=_dense(pattern),
+        pinyin_dense=_dense(pinyin),
+    )
 
 
-def table_size_bytes() -> int:
-    """Rough memory held by the tables, for the benchmark report."""
+_HIGH = re.compile("[\U00020000-\U0010ffff]")
+
+
+def translate_main(text: str) -> str:
+    """`text` through the main table (noise removed, characters normalised; no collapsing)."""
     t = char_tables()
-    return sum(sys.getsizeof(d) for d in (t.main, t.pattern, t.pinyin, t.syllables))
+    out = text.translate(t.main_dense)
+    if not out.isascii() and _HIGH.search(out) is not None:
+        out = out.translate(t.main_high)
+    return out
+
+
+def translate_pattern(text: str) -> str:
+    return text.translate(char_tables().pattern_dense)
+
+
+def translate_pinyin(view: str) -> str:
+    return view.translate(char_tables().pinyin_dense)

@@ -12,7 +12,7 @@ import operator
 import re
 from itertools import chain, repeat
 
-from qinglang.detect.charmap import char_tables
+from qinglang.detect.charmap import char_tables, translate_main, translate_pattern, translate_pinyin
 
 # Runs of the same character (digits and line breaks excluded: phone numbers and IDs repeat
 # digits legitimately). "傻傻傻逼" → "傻逼", "ssssb" → "sb".
@@ -36,7 +36,7 @@ def _collapse_run(m: re.Match[str]) -> str:
 
 def normalize_text(text: str) -> str:
     """The main view of `text` (no offsets)."""
-    view = text.translate(char_tables().main)
+    view = translate_main(text)
     if _ANY_RUN_RE.search(view) is not None:
         view = _RUN_RE.sub(_collapse_run, view)
     return view
@@ -44,12 +44,12 @@ def normalize_text(text: str) -> str:
 
 def pattern_view(text: str) -> str:
     """One-to-one view for the pattern detectors: same length as `text`."""
-    return text.translate(char_tables().pattern)
+    return translate_pattern(text)
 
 
 def pinyin_view(view: str) -> str:
     """Chinese characters of a main view → private-use syllable characters (same length)."""
-    return view.translate(char_tables().pinyin)
+    return translate_pinyin(view)
 
 
 class Normalized:
@@ -59,7 +59,7 @@ class Normalized:
 
     def __init__(self, original: str) -> None:
         self.original = original
-        stage1 = original.translate(char_tables().main)
+        stage1 = translate_main(original)
         if _ANY_RUN_RE.search(stage1) is not None:
             self._stage1: str | None = stage1
             self.text = _RUN_RE.sub(_collapse_run, stage1)

@@ -1,0 +1,30 @@
+"""The `qinglang` command: the Typer app and its commands."""
+
+from __future__ import annotations
+
+import typer
+
+from qinglang import __version__
+from qinglang.cli.lexicon import lexicon_app
+from qinglang.cli.scan import scan
+from qinglang.cli.serve import serve
+from qinglang.cli.taxonomy import taxonomy
+
+app = typer.Typer(
+    name="qinglang",
+    help="Qinglang 清朗: protecting minors online — content safety checks and the API server.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+app.command("serve")(serve)
+app.command("taxonomy")(taxonomy)
+app.command("scan")(scan)
+app.add_typer(lexicon_app, name="lexicon")
+
+
+@app.command("version")
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"qinglang {__version__}")

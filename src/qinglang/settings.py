@@ -1,0 +1,182 @@
+"""Runtime settings, read from `QINGLANG_*` environment variables (see docs/settings.md).
+
+Every field carries a `description`; tests/test_docs.py fails when a field's environment
+variable is missing from docs/settings.md.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "QINGLANG_"
+
+# Tokens that ship in examples, tutorials and templates; a production deployment using one of
+# them is as good as unauthenticated. Compared case-insensitively.
+KNOWN_DEFAULT_TOKENS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "change_me",
+        "changethis",
+        "change-this",
+        "admin",
+        "administrator",
+        "password",
+        "passw0rd",
+        "secret",
+        "token",
+        "default",
+        "test",
+        "qinglang",
+        "123456",
+        "12345678",
+        "xxx",
+    }
+)
+MIN_PROD_TOKEN_CHARS = 16
+
+
+class Env(StrEnum):
+    DEV = "dev"
+    TEST = "test"
+    PROD = "prod"
+
+
+class InsecureSettingsError(ValueError):
+    """The settings would run the service with a default or missing secret."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        case_sensitive=False,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    env: Env = Field(
+        default=Env.DEV,
+        description=(
+            "Deployment environment: dev, test or prod. Outside dev a known default admin "
+            "token is refused; in prod an admin token must be set."
+        ),
+    )
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address `qinglang serve` binds to.",
+    )
+    port: int = Field(
+        default=8000,
+        ge=1,
+        le=65535,
+        description="TCP port `qinglang serve` listens on.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO",
+        description="Lowest level of log records written (case-insensitive).",
+    )
+    lexicon_paths: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "User lexicon files (TOML or TSV) merged over the built-in lexicons, in order. "
+            "The environment variable separates paths with os.pathsep (':' on Linux/macOS, "
+            "';' on Windows)."
+        ),
+    )
+    max_text_chars: int = Field(
+        default=100_000,
+        ge=1,
+        description="Longest text accepted per item over HTTP, in Unicode code points.",
+    )
+    max_items: int = Field(
+        default=1000,
+        ge=1,
+        description="Most items accepted in one batch request to POST /api/v1/detect.",
+    )
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description=(
+            "Largest HTTP request body accepted, in bytes; enforced while the body is read, "
+            "with or without a Content-Length header."
+        ),
+    )
+    admin_token: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Bearer token for admin endpoints (POST /api/v1/detect/reload). Unset disables "
+            "them (404). Required in prod, where it must not be a known default and must be "
+            f"at least {MIN_PROD_TOKEN_CHARS} characters."
+        ),
+    )
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description=(
+            "Requests per minute allowed per client IP address to /api/v1/detect endpoints "
+            "(in-process token bucket, bursts up to the same number); 0 disables the limit."
+        ),
+    )
+    database_url: str = Field(
+        default="sqlite:///var/qinglang.db",
+        description="Database URL. Reserved: nothing reads it yet.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("lexicon_paths", mode="before")
+    @classmethod
+    def _split_paths(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [p.strip() for p in value.split(os.pathsep) if p.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        token = self.admin_token.get_secret_value() if self.admin_token is not None else None
+        if self.env is Env.DEV:
+            return self
+        if token is not None and token.strip().lower() in KNOWN_DEFAULT_TOKENS:
+            raise InsecureSettingsError(
+                f"{ENV_PREFIX}ADMIN_TOKEN is a known default value; "
+                f"set a random secret when {ENV_PREFIX}ENV={self.env.value}"
+            )
+        if self.env is Env.PROD:
+            if token is None or not token.strip():
+                raise InsecureSettingsError(
+                    f"{ENV_PREFIX}ADMIN_TOKEN must be set when {ENV_PREFIX}ENV=prod"
+                )
+            if len(token) < MIN_PROD_TOKEN_CHARS:
+                raise InsecureSettingsError(
+                    f"{ENV_PREFIX}ADMIN_TOKEN must be at least {MIN_PROD_TOKEN_CHARS} "
+                    f"characters when {ENV_PREFIX}ENV=prod"
+                )
+        return self
+
+    @property
+    def default_token_in_use(self) -> bool:
+        """True when a known default admin token is configured (tolerated only in dev)."""
+        if self.admin_token is None:
+            return False
+        return self.admin_token.get_secret_value().strip().lower() in KNOWN_DEFAULT_TOKENS
+
+
+def env_var(field_name: str) -> str:
+    """The environment variable that sets a Settings field."""
+    return f"{ENV_PREFIX}{field_name.upper()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once per process."""
+    return Settings()

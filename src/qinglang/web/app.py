@@ -1,0 +1,109 @@
+"""The FastAPI application: `create_app(settings)` builds one, `create_served_app()` is the
+factory `qinglang serve` hands to uvicorn (it also configures logging)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from starlette.responses import RedirectResponse
+
+from qinglang import __version__
+from qinglang.logging_setup import configure_logging
+from qinglang.settings import Settings, get_settings
+from qinglang.web.api import api_router
+from qinglang.web.api.health import router as health_router
+from qinglang.web.body_limit import BodySizeLimitMiddleware
+from qinglang.web.detector_provider import DetectorProvider
+from qinglang.web.error_handlers import install_error_handlers
+from qinglang.web.rate_limit import RateLimitMiddleware, TokenBucketLimiter
+from qinglang.web.responses import SafeJSONResponse
+
+log = logging.getLogger("qinglang.web")
+
+API_PREFIX = "/api/v1"
+TITLE = "Qinglang 清朗"
+DESCRIPTION = (
+    "清朗：未成年人网络环境保护平台。内容安全检测 API —— 判断一段中文文本是否对未成年人有害、"
+    "属于哪类、依据是什么。错误均以 application/problem+json（RFC 9457）返回。"
+)
+
+
+def _problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
+    """Error responses are application/problem+json, not the default application/json."""
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                content = response.get("content", {})
+                if status[:1] in "45" and "application/json" in content:
+                    content["application/problem+json"] = content.pop("application/json")
+    return schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings if settings is not None else get_settings()
+    provider = DetectorProvider(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Compile the lexicons before the first request, and fail at startup on a bad file.
+        provider.get()
+        if settings.default_token_in_use:
+            log.warning("a known default admin token is configured; never use it outside dev")
+        yield
+
+    app = FastAPI(
+        title=TITLE,
+        description=DESCRIPTION,
+        version=__version__,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        default_response_class=SafeJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.detector_provider = provider
+
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(api_router, prefix=API_PREFIX)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    # Added last = outermost: rate limiting runs before the body is read.
+    app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    if settings.rate_limit_per_minute > 0:
+        app.add_middleware(
+            RateLimitMiddleware,
+            limiter=TokenBucketLimiter(settings.rate_limit_per_minute),
+            path_prefix=f"{API_PREFIX}/detect",
+        )
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _problem_media_types(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """uvicorn factory for `qinglang serve`: settings from the environment, logging set up."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)
