@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -236,3 +237,11 @@ def test_token_bucket_memory_is_bounded() -> None:
     for i in range(1000):
         limiter.acquire(f"10.0.{i // 256}.{i % 256}")
     assert len(limiter) == 100
+
+
+def test_openapi_docs_are_served_without_a_cdn(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert re.findall(r"(?:src|href)=['\"]https?://", page.text) == []
+    for asset in re.findall(r"(?:src|href)=['\"](/[^'\"]+\.(?:js|css))", page.text):
+        assert client.get(asset).status_code == 200, asset

@@ -157,7 +157,9 @@ def char_tables() -> CharTables:
                 main[cp] = ""
                 continue
             norm = _nfkc_lower(ch, confusables)
-            kept = "".join(t2s.get(c, c) for c in norm if _is_kept(c))
+            # At most one character out: the offset map stays a simple filter of the original
+            # ("⒈" → "1", "㈱" → "株"; the rare wider expansions such as "ﬁ" keep their first).
+            kept = "".join(t2s.get(c, c) for c in norm if _is_kept(c))[:1]
             if kept != ch:
                 main[cp] = kept
             # The pattern view maps digits and letters only (full-width, styled, upper case):

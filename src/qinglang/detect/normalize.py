@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
-from itertools import chain, repeat
+from itertools import chain, compress
 
 from qinglang.detect.charmap import char_tables, translate_main, translate_pattern, translate_pinyin
 
@@ -55,7 +55,7 @@ def pinyin_view(view: str) -> str:
 class Normalized:
     """A text's main view plus a lazily built map back to the original."""
 
-    __slots__ = ("_ends", "_gaps", "_stage1", "_starts", "original", "text")
+    __slots__ = ("_ends", "_gaps", "_identity", "_stage1", "_starts", "original", "text")
 
     def __init__(self, original: str) -> None:
         self.original = original
@@ -66,6 +66,9 @@ class Normalized:
         else:
             self._stage1 = None
             self.text = stage1
+        # The main table maps each character to zero or one character, so a view as long as
+        # the original with no run collapsed is the original position for position: no map.
+        self._identity = self._stage1 is None and len(stage1) == len(original)
         self._starts: list[int] | None = None
         self._ends: list[int] = []
         self._gaps: list[bool] = []
@@ -75,10 +78,9 @@ class Normalized:
         # C-level iterators: this runs on every text that has a hit.
         main = char_tables().main
         text = self.original
-        lengths = list(map(len, map(main.get, map(ord, text), text)))
-        starts = list(chain.from_iterable(map(repeat, range(len(text)), lengths)))
-        removed_before = chain((False,), map(operator.not_, lengths))
-        gaps = list(chain.from_iterable(map(repeat, removed_before, lengths)))
+        kept = list(map(len, map(main.get, map(ord, text), text)))  # 1 kept, 0 removed
+        starts = list(compress(range(len(text)), kept))
+        gaps = list(compress(chain((False,), map(operator.not_, kept)), kept))
         ends = list(map((1).__add__, starts))
         if self._stage1 is not None:
             k_starts: list[int] = []
@@ -107,6 +109,8 @@ class Normalized:
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """Original offsets of the view's characters [start, end)."""
+        if self._identity:
+            return start, end
         if self._starts is None:
             self._build()
         assert self._starts is not None
@@ -116,6 +120,8 @@ class Normalized:
         """True when noise characters were removed just before view position `index`."""
         if index <= 0 or index >= len(self.text):
             return True
+        if self._identity:
+            return False
         if self._starts is None:
             self._build()
         return self._gaps[index]

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from starlette.responses import RedirectResponse
 
 from qinglang import __version__
@@ -56,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             log.warning("a known default admin token is configured; never use it outside dev")
         yield
 
-    app = FastAPI(
+    # FastAPIOffline serves the Swagger UI assets from its own package instead of a CDN: the
+    # machines Qinglang runs on often have no internet access.
+    app = FastAPIOffline(
         title=TITLE,
         description=DESCRIPTION,
         version=__version__,
