@@ -45,6 +45,9 @@ def _check_spans(det: PatternDetector, view: str) -> list:
     matches = list(det.find(view))
     if matches and det.gate is not None:  # the gate is a necessary condition of a match
         assert det.gate.search(view), (det.name, view)
+    if det.needs_ascii_alnum:  # so is an ASCII letter or digit, for most detectors
+        for m in matches:
+            assert re.search(r"[a-z0-9]", view[m.start : m.end]), (det.name, view)
     assert len(matches) <= MAX_MATCHES
     for m in matches:
         assert 0 <= m.start < m.end <= len(view)

@@ -14,10 +14,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import ahocorasick
-
 from qinglang.detect.context import PATTERN_DISCOUNT, TERM_DISCOUNT, TOPIC_DISCOUNT, load_cues
 from qinglang.detect.lexicon import Lexicon, Term, build_lexicon
+from qinglang.detect.matcher import LiteralMatcher, make_matcher
 from qinglang.detect.normalize import Normalized, normalize_text, pattern_view, pinyin_view
 from qinglang.detect.patterns import PatternDetector, PatternMatch, all_detectors
 from qinglang.detect.pinyin import homophone_forms, is_pinyin_sequence, literal_forms
@@ -51,6 +50,7 @@ DIVERSION_DETECTORS = frozenset(
 DIVERSION_WEIGHT = 0.35
 # Sentence ends in the original text (full-width forms included).
 _SENTENCE_END = re.compile(r"[。！？!?；;\n！？]")
+_ASCII_ALNUM = re.compile(r"[a-z0-9]")
 _LEADING_LETTERS = re.compile(r"^[a-z]+")
 _TRAILING_LETTERS = re.compile(r"[a-z]+$")
 
@@ -80,9 +80,11 @@ class _Rules:
     """Everything compiled from the lexicons; immutable."""
 
     lexicon: Lexicon
-    main: ahocorasick.Automaton | None
-    homophones: ahocorasick.Automaton | None
+    main: LiteralMatcher | None
+    homophones: LiteralMatcher | None
     detectors: tuple[PatternDetector, ...]
+    # The detectors that can match text without ASCII letters or digits.
+    non_ascii_detectors: tuple[PatternDetector, ...]
     form_count: int
 
 
@@ -90,7 +92,7 @@ def _is_ascii_alnum(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
-def _compile(lexicon: Lexicon) -> _Rules:
+def _compile(lexicon: Lexicon, backend: str | None = None) -> _Rules:
     main_entries: dict[str, list[object]] = {}
     homo_entries: dict[str, list[object]] = {}
 
@@ -136,20 +138,16 @@ def _compile(lexicon: Lexicon) -> _Rules:
         for phrase in phrases:
             add(main_entries, normalize_text(phrase), (_CUE, group))
 
-    def automaton(entries: dict[str, list[object]]) -> ahocorasick.Automaton | None:
-        if not entries:  # an empty automaton cannot be searched
-            return None
-        auto = ahocorasick.Automaton()
-        for key, items in entries.items():
-            auto.add_word(key, (len(key), tuple(items)))
-        auto.make_automaton()
-        return auto
+    def automaton(entries: dict[str, list[object]]) -> LiteralMatcher | None:
+        return make_matcher({key: tuple(items) for key, items in entries.items()}, backend)
 
+    detectors = tuple(all_detectors())
     return _Rules(
         lexicon=lexicon,
         main=automaton(main_entries),
         homophones=automaton(homo_entries),
-        detectors=tuple(all_detectors()),
+        detectors=detectors,
+        non_ascii_detectors=tuple(d for d in detectors if not d.needs_ascii_alnum),
         form_count=sum(len(v) for v in main_entries.values())
         + sum(len(v) for v in homo_entries.values()),
     )
@@ -241,11 +239,17 @@ class Detector:
     _default: Detector | None = None
     _default_lock = threading.Lock()
 
-    def __init__(self, lexicon_paths: Sequence[str | Path] = ()) -> None:
+    def __init__(
+        self, lexicon_paths: Sequence[str | Path] = (), matcher: str | None = None
+    ) -> None:
         self.lexicon_paths: tuple[str, ...] = tuple(str(p) for p in lexicon_paths)
+        # Literal-matching backend: "auto", "hyperscan" or "ahocorasick" (see matcher.py);
+        # None reads $QINGLANG_MATCHER.
+        self.matcher = matcher
         self._scenes: dict[str, Scene] = load_scenes()
+        self._pass = {name: Verdict(verdict=Action.PASS, scene=name) for name in self._scenes}
         self._reload_lock = threading.Lock()
-        self._rules = _compile(build_lexicon(self.lexicon_paths))
+        self._rules = _compile(build_lexicon(self.lexicon_paths), matcher)
 
     # -- construction -------------------------------------------------------------------
 
@@ -266,10 +270,10 @@ class Detector:
         Raises LexiconError (and keeps the current rules) when a file is malformed.
         """
         with self._reload_lock:
-            self._rules = _compile(build_lexicon(self.lexicon_paths))
+            self._rules = _compile(build_lexicon(self.lexicon_paths), self.matcher)
 
-    def __reduce__(self) -> tuple[type[Detector], tuple[tuple[str, ...]]]:
-        return (Detector, (self.lexicon_paths,))
+    def __reduce__(self) -> tuple[type[Detector], tuple[tuple[str, ...], str | None]]:
+        return (Detector, (self.lexicon_paths, self.matcher))
 
     # -- introspection ------------------------------------------------------------------
 
@@ -286,13 +290,14 @@ class Detector:
     def lexicon(self) -> Lexicon:
         return self._rules.lexicon
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, int | str]:
         rules = self._rules
         return {
             "terms": len(rules.lexicon.terms),
             "allow_phrases": len(rules.lexicon.allow),
             "forms": rules.form_count,
             "pattern_detectors": len(rules.detectors),
+            "matcher": rules.main.backend if rules.main is not None else "none",
         }
 
     # -- checking -----------------------------------------------------------------------
@@ -360,23 +365,24 @@ class Detector:
             else:
                 capped = True
 
-        for end, (length, items) in rules.main.iter(view) if rules.main is not None else ():
-            a = end - length + 1
+        for a, b, items in rules.main.matches(view) if rules.main is not None else ():
             for item in items:
                 if item is _ALLOW:
                     if len(allow) < MAX_HITS:
-                        allow.append((a, end + 1))
+                        allow.append((a, b))
                 elif isinstance(item, _Form):
-                    take(a, end + 1, item)
+                    take(a, b, item)
                 elif len(cues) < MAX_HITS:
-                    cues.append((a, end + 1))
+                    cues.append((a, b))
         if rules.homophones is not None:
-            for end, (length, items) in rules.homophones.iter(pinyin_view(view)):
+            for a, b, items in rules.homophones.matches(pinyin_view(view)):
                 for item in items:
-                    take(end - length + 1, end + 1, item)
+                    take(a, b, item)
         pview = pattern_view(text)
         patterns: list[PatternMatch] = []
-        for det in rules.detectors:
+        # Most detectors need ASCII letters or digits: one search rules them all out at once.
+        detectors = rules.detectors if _ASCII_ALNUM.search(pview) else rules.non_ascii_detectors
+        for det in detectors:
             if det.gate is None or det.gate.search(pview) is not None:
                 patterns.extend(det.find(pview))
         if not raw and not patterns:
@@ -471,7 +477,9 @@ class Detector:
 
     def _decide(self, scan: _Scan, scene: Scene) -> Verdict:
         if not scan.hits:
-            return Verdict(verdict=Action.PASS, scene=scene.name, truncated=scan.capped)
+            if not scan.capped:  # verdicts are immutable: share one per scene
+                return self._pass[scene.name]
+            return Verdict(verdict=Action.PASS, scene=scene.name, truncated=True)
         categories = get_taxonomy().categories
         hits = [h for h in scan.hits if categories[h.category].applies_to(scene.name)]
         # Strongest evidence per (category, term): repeating a word does not add up.

@@ -46,6 +46,9 @@ class PatternDetector(ABC):
     # view, `find` is not called (most messages carry no digits, IDs or links, and the full
     # regexes are the costly part). None: always call `find`.
     gate: ClassVar[re.Pattern[str] | None] = None
+    # True when every match contains an ASCII letter or digit of the view (IDs, numbers,
+    # links): the engine skips such detectors for text that has none.
+    needs_ascii_alnum: ClassVar[bool] = True
 
     @abstractmethod
     def find(self, view: str) -> Iterator[PatternMatch]:

@@ -114,6 +114,7 @@ class ContactSolicitationDetector(PatternDetector):
         "词表见 detect/data/contact_cues.toml。"
     )
     weight: ClassVar[float] = DEFAULT_WEIGHT
+    needs_ascii_alnum: ClassVar[bool] = False
     # Gate: the first character of some form must occur (see PatternDetector.gate).
     gate: ClassVar[re.Pattern[str] | None] = re.compile(
         "[" + "".join(sorted({re.escape(f[0]) for f in contact_cues()})) + "]"
