@@ -91,3 +91,10 @@ def test_hostile_inputs_return() -> None:
         n = Normalized(text)
         if n.text:
             n.span(0, len(n.text))
+
+
+@given(st.text(max_size=100))
+def test_pattern_view_is_identity_without_ascii_alnum_in_main_view(text: str) -> None:
+    # The engine relies on this to skip the pattern view for most Chinese text.
+    if not any(c.isascii() and c.isalnum() for c in normalize_text(text)):
+        assert pattern_view(text) == text

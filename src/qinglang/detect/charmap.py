@@ -15,7 +15,6 @@ Every table is a `str.translate` mapping so the hot path runs in C:
 
 from __future__ import annotations
 
-import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -183,14 +182,14 @@ def char_tables() -> CharTables:
     )
 
 
-_HIGH = re.compile("[\U00020000-\U0010ffff]")
+_HIGH = chr(DENSE_LIMIT)
 
 
 def translate_main(text: str) -> str:
     """`text` through the main table (noise removed, characters normalised; no collapsing)."""
     t = char_tables()
     out = text.translate(t.main_dense)
-    if not out.isascii() and _HIGH.search(out) is not None:
+    if out and not out.isascii() and max(out) >= _HIGH:
         out = out.translate(t.main_high)
     return out
 

@@ -378,10 +378,14 @@ class Detector:
             for a, b, items in rules.homophones.matches(pinyin_view(view)):
                 for item in items:
                     take(a, b, item)
-        pview = pattern_view(text)
+        # Most detectors need ASCII letters or digits. The main view has every styled or
+        # full-width digit and letter in ASCII already: when it has none, the pattern view is
+        # the text itself and only the other detectors can match.
+        if _ASCII_ALNUM.search(view) is None:
+            pview, detectors = text, rules.non_ascii_detectors
+        else:
+            pview, detectors = pattern_view(text), rules.detectors
         patterns: list[PatternMatch] = []
-        # Most detectors need ASCII letters or digits: one search rules them all out at once.
-        detectors = rules.detectors if _ASCII_ALNUM.search(pview) else rules.non_ascii_detectors
         for det in detectors:
             if det.gate is None or det.gate.search(pview) is not None:
                 patterns.extend(det.find(pview))
