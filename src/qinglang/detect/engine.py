@@ -487,12 +487,13 @@ class Detector:
         categories = get_taxonomy().categories
         hits = [h for h in scan.hits if categories[h.category].applies_to(scene.name)]
         # Strongest evidence per (category, term): repeating a word does not add up.
-        strongest: dict[tuple[str, str], float] = {}
+        # Distinct pattern items (two different phone numbers) do count separately.
+        strongest: dict[tuple[str, str, str], float] = {}
         for h in hits:
-            key = (h.category, h.term)
+            key = (h.category, h.term, h.match.lower() if h.source is Source.PATTERN else "")
             strongest[key] = max(strongest.get(key, 0.0), h.weight)
         remaining: dict[str, float] = {}
-        for (cat, _), w in strongest.items():
+        for (cat, _, _), w in strongest.items():
             w = min(1.0, w * scene.weight(cat))
             remaining[cat] = remaining.get(cat, 1.0) * (1.0 - w)
         # Contact details or links next to gambling/fraud/porn words are traffic diversion.
