@@ -1,0 +1,45 @@
+"""Disguise recall ≥ 95 % per disguise and < 1 % false positives on benign text of each style.
+
+The corpora are the project's own (tests/data); `make bench` prints the same tables into
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qinglang.detect import Detector
+from qinglang.detect.disguise import disguises
+from qinglang.detect.redteam import disguise_recall, false_positives, load_harmful, read_jsonl
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+@pytest.fixture(scope="module")
+def recall(detector: Detector):
+    return disguise_recall(detector, load_harmful(DATA / "harmful.jsonl"))
+
+
+@pytest.fixture(scope="module")
+def fps(detector: Detector):
+    return false_positives(detector, [r["text"] for r in read_jsonl(DATA / "benign.jsonl")])
+
+
+def test_every_disguise_is_measured(recall) -> None:
+    for name in disguises():
+        assert recall[name].total >= 30, f"too few rows for disguise {name}"
+
+
+@pytest.mark.parametrize("name", ["plain", *disguises()])
+def test_recall_per_disguise(recall, name: str) -> None:
+    tally = recall[name]
+    assert tally.rate >= 0.95, f"{name}: {tally.rate:.3f}; missed e.g. {tally.misses[:5]}"
+
+
+@pytest.mark.parametrize("name", ["plain", *disguises()])
+def test_false_positives_per_style(fps, name: str) -> None:
+    tally = fps[name]
+    assert tally.total >= 100
+    assert tally.rate < 0.01, f"{name}: {tally.rate:.4f}; e.g. {tally.misses[:5]}"
