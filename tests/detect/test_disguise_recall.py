@@ -43,3 +43,24 @@ def test_false_positives_per_style(fps, name: str) -> None:
     tally = fps[name]
     assert tally.total >= 100
     assert tally.rate < 0.01, f"{name}: {tally.rate:.4f}; e.g. {tally.misses[:5]}"
+
+
+@pytest.mark.parametrize("scene", ["children", "learning", "live_chat"])
+def test_other_scenes_plain_text(detector: Detector, scene: str) -> None:
+    # Stricter scenes still catch every harmful row and pass benign text, regulatory, news,
+    # educational and reporting mentions included.
+    recall = disguise_recall(detector, load_harmful(DATA / "harmful.jsonl"), scene=scene)
+    assert recall["plain"].rate == 1.0, recall["plain"].misses[:5]
+    benign = [r["text"] for r in read_jsonl(DATA / "benign.jsonl")]
+    flagged = [t for t in benign if detector.check(t, scene).verdict != "pass"]
+    assert len(flagged) / len(benign) < 0.01, flagged[:5]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["严厉打击色情低俗信息", "老师提醒同学们不要沉迷网络游戏", "我要举报这个群在赌博"],
+)
+def test_issue_examples_of_context_are_not_blocked(detector: Detector, text: str) -> None:
+    assert detector.check(text).verdict == "pass"
+    for scene in detector.scenes:
+        assert detector.check(text, scene).verdict != "block"

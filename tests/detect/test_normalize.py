@@ -29,6 +29,8 @@ from qinglang.detect.normalize import Normalized, normalize_text, pattern_view, 
         ("sha bi", "shabi"),
         ("他很傻。逼着他", "他很傻。逼着他"),  # sentence punctuation is kept
         ("妈妈说", "妈妈说"),  # ordinary reduplication is kept
+        ("mmp", "mmp"),  # so is a pair of letters
+        ("sssb", "sb"),
         ("13800001111", "13800001111"),  # digits never collapse
         ("", ""),
     ],

@@ -14,8 +14,11 @@ from qinglang.package_data import data_path
 
 # Weight multipliers for hits in a sentence that carries a cue.
 TOPIC_DISCOUNT = 0.1
-TERM_DISCOUNT = 0.4
-PATTERN_DISCOUNT = 0.4
+TERM_DISCOUNT = 0.25
+PATTERN_DISCOUNT = 0.25
+# Note on hits so discounted; scenes do not boost such hits (a stricter scene is about harm
+# done, not harm named).
+MENTION = "context:mention"
 
 
 @cache

@@ -13,7 +13,7 @@ from functools import cache
 from typing import ClassVar
 
 from qinglang.detect.charmap import char_tables, is_cjk
-from qinglang.detect.normalize import REDUPLICATED
+from qinglang.detect.normalize import keeps_pair
 from qinglang.detect.pinyin import char_syllables, phrase_syllables
 
 NOISE = ("*", " ", ".", "-", "_", "|", "/", "~", "\u200b", "\u200c", "#", "+", "^")
@@ -144,7 +144,7 @@ class Repeat(Disguise):
     def apply(self, term: str, rng: random.Random) -> str | None:
         out = []
         for ch in term:
-            n = rng.randint(3, 4) if ch in REDUPLICATED else rng.randint(1, 3)
+            n = rng.randint(3, 4) if keeps_pair(ch.lower()) else rng.randint(1, 3)
             out.append(ch * n)
         result = "".join(out)
         return result if result != term else term[0] * 3 + term[1:]

@@ -14,7 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qinglang.detect.context import PATTERN_DISCOUNT, TERM_DISCOUNT, TOPIC_DISCOUNT, load_cues
+from qinglang.detect.context import (
+    MENTION,
+    PATTERN_DISCOUNT,
+    TERM_DISCOUNT,
+    TOPIC_DISCOUNT,
+    load_cues,
+)
 from qinglang.detect.lexicon import Lexicon, Term, build_lexicon
 from qinglang.detect.matcher import LiteralMatcher, make_matcher
 from qinglang.detect.normalize import Normalized, normalize_text, pattern_view, pinyin_view
@@ -409,6 +415,17 @@ class Detector:
             if key not in best:
                 best[key] = (a, b, f)
 
+        # Within a category the longest match speaks: "色情" inside "软色情" adds nothing.
+        by_category: dict[str, list[tuple[int, int]]] = {}
+        for a, b, f in best.values():
+            by_category.setdefault(f.term.category, []).append((a, b))
+        covered = {cat: _containment(spans, strict=True) for cat, spans in by_category.items()}
+        best = {
+            key: (a, b, f)
+            for key, (a, b, f) in best.items()
+            if len(by_category[f.term.category]) == 1 or not covered[f.term.category](a, b)
+        }
+
         # Context: sentences (in original offsets) that carry a cue not inside a term match.
         inside_term = _containment([(a, b) for a, b, _ in best.values()], strict=True)
         cue_sentences: set[int] = set()
@@ -433,7 +450,7 @@ class Detector:
                 notes.append("disguise:normalised")
             if cue_sentences and bisect.bisect_right(ends, start) in cue_sentences:
                 weight *= TOPIC_DISCOUNT if f.term.topic else TERM_DISCOUNT
-                notes.append("context:mention")
+                notes.append(MENTION)
             if len(hits) >= MAX_HITS:
                 capped = True
                 break
@@ -454,7 +471,7 @@ class Detector:
             notes = [f"pattern:{p.detector}"]
             if cue_sentences and bisect.bisect_right(ends, p.start) in cue_sentences:
                 weight *= PATTERN_DISCOUNT
-                notes.append("context:mention")
+                notes.append(MENTION)
             if p.category and len(hits) < MAX_HITS:
                 hits.append(
                     Hit(
@@ -491,10 +508,10 @@ class Detector:
         strongest: dict[tuple[str, str, str], float] = {}
         for h in hits:
             key = (h.category, h.term, h.match.lower() if h.source is Source.PATTERN else "")
-            strongest[key] = max(strongest.get(key, 0.0), h.weight)
+            w = h.weight if MENTION in h.notes else min(1.0, h.weight * scene.weight(h.category))
+            strongest[key] = max(strongest.get(key, 0.0), w)
         remaining: dict[str, float] = {}
         for (cat, _, _), w in strongest.items():
-            w = min(1.0, w * scene.weight(cat))
             remaining[cat] = remaining.get(cat, 1.0) * (1.0 - w)
         # Contact details or links next to gambling/fraud/porn words are traffic diversion.
         diversion = [(p, m) for p, m in scan.patterns if p.detector in DIVERSION_DETECTORS]

@@ -27,9 +27,15 @@ REDUPLICATED = frozenset(
 )
 
 
+def keeps_pair(ch: str) -> bool:
+    """A run of exactly two of `ch` is kept: reduplicated Chinese, or ASCII letters, since
+    English and pinyin initials double letters ("mmp", "book") and a pair is no disguise."""
+    return ch in REDUPLICATED or ("a" <= ch <= "z")
+
+
 def _collapse_run(m: re.Match[str]) -> str:
     run = m.group(0)
-    if len(run) == 2 and run[0] in REDUPLICATED:
+    if len(run) == 2 and keeps_pair(run[0]):
         return run
     return run[0]
 
@@ -92,7 +98,7 @@ class Normalized:
                 k_starts += starts[pos:a]
                 k_ends += ends[pos:a]
                 k_gaps += gaps[pos:a]
-                if b - a == 2 and self._stage1[a] in REDUPLICATED:
+                if b - a == 2 and keeps_pair(self._stage1[a]):
                     k_starts += starts[a:b]
                     k_ends += ends[a:b]
                     k_gaps += gaps[a:b]

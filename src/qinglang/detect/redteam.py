@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qinglang.detect.disguise import disguise_text, disguises, restyle_benign
 from qinglang.detect.engine import Detector
+from qinglang.taxonomy import get_taxonomy
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +52,27 @@ def _detected(det: Detector, text: str, span: tuple[int, int], category: str, sc
     return any(h.category == category and h.start < b and a < h.end for h in v.hits)
 
 
+def scene_for(category: str, preferred: str = "general") -> str:
+    """`preferred` when the category is checked there, else the first scene that checks it."""
+    cat = get_taxonomy().category(category)
+    return preferred if cat.applies_to(preferred) else cat.scenes[0]
+
+
 def disguise_recall(
     det: Detector, rows: Sequence[HarmfulRow], seed: int = 20201, scene: str = "general"
 ) -> dict[str, Tally]:
     """Per disguise (and "plain"): share of harmful rows still caught with the term disguised.
 
     A row counts for a disguise only when the disguise applies to its term and the term opted
-    in to the matching it needs (homophones, pinyin, initials are opt-in per term).
+    in to the matching it needs (homophones, pinyin, initials are opt-in per term). Rows of
+    categories that `scene` does not check (game ads outside learning and children's scenes)
+    are checked in a scene that does.
     """
     lexicon = det.lexicon.terms
     out: dict[str, Tally] = {"plain": Tally()}
+    wanted = scene
     for row in rows:
+        scene = scene_for(row.category, wanted)
         a = row.text.find(row.term)
         if a < 0:
             continue
