@@ -8,9 +8,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qinglang.detect import Detector, LexiconError, UnknownSceneError, load_lexicon_file
 from qinglang.detect.engine import CHUNK_CHARS, MAX_HITS
+
+# Characters that make terms, noise, numbers, contact cues and line breaks.
+_ALPHABET = list("傻逼你妈赌博加我微信私聊vx qq1389 *.\n色情举报打击sb")
 
 # A made-up term in a user lexicon keeps these tests independent of the shipped word lists.
 USER_LEXICON = """
@@ -246,3 +251,25 @@ def test_long_text_offsets_in_second_chunk(det: Detector) -> None:
     hits = _abuse_hit(det, text)[1]
     assert hits
     assert text[hits[0].start : hits[0].end] == "大 笨 猪 头"
+
+
+def test_check_many_equals_check_on_the_corpora(detector: Detector) -> None:
+    data = Path(__file__).resolve().parents[1] / "data"
+    texts = [
+        json.loads(line)["text"]
+        for name in ("benign.jsonl", "harmful.jsonl")
+        for line in (data / name).read_text(encoding="utf-8").splitlines()
+    ]
+    texts += ["", "多行\n文本 傻逼", "加我vx abc12345", "x" * 9000, "13812345678"]
+    for scene in detector.scenes:
+        assert [v.to_dict(True) for v in detector.check_many(texts, scene)] == [
+            detector.check(t, scene).to_dict(True) for t in texts
+        ]
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(_ALPHABET), max_size=20), max_size=30))
+def test_check_many_equals_check(texts: list[str]) -> None:
+    d = Detector.default()
+    assert [v.to_dict(True) for v in d.check_many(texts)] == [
+        d.check(t).to_dict(True) for t in texts
+    ]

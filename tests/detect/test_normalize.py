@@ -100,3 +100,25 @@ def test_pattern_view_is_identity_without_ascii_alnum_in_main_view(text: str) ->
     # The engine relies on this to skip the pattern view for most Chinese text.
     if not any(c.isascii() and c.isalnum() for c in normalize_text(text)):
         assert pattern_view(text) == text
+
+
+class _AlwaysCounted(Normalized):
+    __slots__ = ()
+    MAX_COUNTED_LOOKUPS = 10**9
+
+
+class _AlwaysBuilt(Normalized):
+    __slots__ = ()
+    MAX_COUNTED_LOOKUPS = 0
+
+
+@given(st.text(alphabet=st.sampled_from("傻逼妈哈aS1 *.\u200b🐴①。\n國\U000e0041"), max_size=60))
+def test_counted_lookups_equal_the_built_map(text: str) -> None:
+    counted, built = _AlwaysCounted(text), _AlwaysBuilt(text)
+    assert counted.text == built.text
+    n = len(counted.text)
+    for i in range(n):
+        assert counted.span(i, i + 1) == built.span(i, i + 1)
+        assert counted.gap_before(i) == built.gap_before(i)
+        for j in range(i + 1, min(n, i + 4) + 1):
+            assert counted.span(i, j) == built.span(i, j)

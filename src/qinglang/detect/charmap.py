@@ -100,6 +100,8 @@ class CharTables:
     main_high: dict[int, str] = field(default_factory=dict)
     pattern_dense: list[str] = field(default_factory=list)
     pinyin_dense: list[str] = field(default_factory=list)
+    # "1" for a character the main table keeps, "0" for one it removes (dense, as above).
+    kept_marks: list[str] = field(default_factory=list)
 
 
 def _nfkc_lower(ch: str, confusables: dict[str, str]) -> str:
@@ -179,6 +181,7 @@ def char_tables() -> CharTables:
         main_high={cp: v for cp, v in main.items() if cp >= DENSE_LIMIT},
         pattern_dense=_dense(pattern),
         pinyin_dense=_dense(pinyin),
+        kept_marks=["1" if out else "0" for out in _dense(main)],
     )
 
 

@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 from qinglang.detect.context import (
@@ -234,6 +235,10 @@ class _Scan:
     capped: bool = False
 
 
+# The shared result of a scan that found nothing (read-only by convention).
+_NOTHING = _Scan([], [])
+
+
 class Detector:
     """Says whether a Chinese text is harmful to minors, in which categories, and why.
 
@@ -354,36 +359,10 @@ class Detector:
     def _scan(self, rules: _Rules, text: str, offset: int) -> _Scan:
         norm = Normalized(text)
         view = norm.text
-        raw: list[tuple[int, int, _Form]] = []
-        allow: list[tuple[int, int]] = []
-        cues: list[tuple[int, int]] = []
-        # Repeats of one form add nothing to the score: keep a few per chunk, so that hostile
-        # repetition costs one pass of the automaton and no more.
-        seen: dict[int, int] = {}
-        capped = False
-
-        def take(a: int, b: int, item: _Form) -> None:
-            nonlocal capped
-            n = seen.get(id(item), 0)
-            if n < MAX_REPEATS:
-                seen[id(item)] = n + 1
-                raw.append((a, b, item))
-            else:
-                capped = True
-
-        for a, b, items in rules.main.matches(view) if rules.main is not None else ():
-            for item in items:
-                if item is _ALLOW:
-                    if len(allow) < MAX_HITS:
-                        allow.append((a, b))
-                elif isinstance(item, _Form):
-                    take(a, b, item)
-                elif len(cues) < MAX_HITS:
-                    cues.append((a, b))
-        if rules.homophones is not None:
-            for a, b, items in rules.homophones.matches(pinyin_view(view)):
-                for item in items:
-                    take(a, b, item)
+        found = rules.main.matches(view) if rules.main is not None else ()
+        homophones = (
+            rules.homophones.matches(pinyin_view(view)) if rules.homophones is not None else ()
+        )
         # Most detectors need ASCII letters or digits. The main view has every styled or
         # full-width digit and letter in ASCII already: when it has none, the pattern view is
         # the text itself and only the other detectors can match.
@@ -395,6 +374,30 @@ class Detector:
         for det in detectors:
             if det.gate is None or det.gate.search(pview) is not None:
                 patterns.extend(det.find(pview))
+        if not found and not homophones and not patterns:
+            return _NOTHING  # the common case: no further work
+
+        raw: list[tuple[int, int, _Form]] = []
+        allow: list[tuple[int, int]] = []
+        cues: list[tuple[int, int]] = []
+        # Repeats of one form add nothing to the score: keep a few per chunk, so that hostile
+        # repetition costs one pass of the matcher and no more.
+        seen: dict[int, int] = {}
+        capped = False
+        for a, b, items in chain(found, homophones):
+            for item in items:
+                if isinstance(item, _Form):
+                    n = seen.get(id(item), 0)
+                    if n < MAX_REPEATS:
+                        seen[id(item)] = n + 1
+                        raw.append((a, b, item))
+                    else:
+                        capped = True
+                elif item is _ALLOW:
+                    if len(allow) < MAX_HITS:
+                        allow.append((a, b))
+                elif len(cues) < MAX_HITS:
+                    cues.append((a, b))
         if not raw and not patterns:
             return _Scan([], [], capped)
 

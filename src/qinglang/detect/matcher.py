@@ -9,17 +9,16 @@ Two backends behind one interface:
   lexicon (docs/benchmarks.md has the current figures).
 * `ahocorasick` (pyahocorasick): portable fallback, used where hyperscan is not installed.
 
-`QINGLANG_MATCHER` = `auto` (default: hyperscan when importable), `hyperscan` or `ahocorasick`.
+`QINGLANG_MATCHER` = `auto` (default: hyperscan for key sets with many first characters when
+it is importable, pyahocorasick otherwise), `hyperscan` or `ahocorasick`.
 """
 
 from __future__ import annotations
 
-import bisect
 import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from itertools import accumulate
 from typing import Any
 
 import ahocorasick
@@ -50,10 +49,6 @@ class AhoCorasickMatcher(LiteralMatcher):
 
     def matches(self, text: str) -> list[tuple[int, int, Items]]:
         return [(end - n + 1, end + 1, items) for end, (n, items) in self._auto.iter(text)]
-
-
-def _utf8_len(cp: int) -> int:
-    return 1 if cp < 0x80 else 2 if cp < 0x800 else 3 if cp < 0x10000 else 4
 
 
 class HyperscanMatcher(LiteralMatcher):
@@ -101,11 +96,16 @@ class HyperscanMatcher(LiteralMatcher):
         lengths, items = self._lengths, self._items
         if len(data) == len(text):  # ASCII: byte offsets are character offsets
             return [(to - lengths[k], to, items[k]) for k, to in found]
-        ends = list(accumulate(map(_utf8_len, map(ord, text))))
+        # Hyperscan reports matches in order of their end, and every end is a character
+        # boundary: decoding the bytes between consecutive ends counts characters in C,
+        # once over the text however many matches there are.
         out = []
+        prev_byte = prev_char = 0
         for k, to in found:
-            end = bisect.bisect_left(ends, to) + 1
-            out.append((end - lengths[k], end, items[k]))
+            if to != prev_byte:
+                prev_char += len(data[prev_byte:to].decode("utf-8", "surrogatepass"))
+                prev_byte = to
+            out.append((prev_char - lengths[k], prev_char, items[k]))
         return out
 
 
@@ -117,6 +117,12 @@ def hyperscan_available() -> bool:
     return True
 
 
+# Above this many distinct first characters pyahocorasick slows down (a linear search among
+# the root's children on every character) and hyperscan wins; below it pyahocorasick's lower
+# per-call overhead wins (the homophone matcher's keys start with a few hundred syllables).
+FANOUT_FOR_HYPERSCAN = 512
+
+
 def make_matcher(entries: Mapping[str, Items], backend: str | None = None) -> LiteralMatcher | None:
     """A matcher over `entries` (None when there are no keys: nothing can match)."""
     if not entries:
@@ -124,6 +130,10 @@ def make_matcher(entries: Mapping[str, Items], backend: str | None = None) -> Li
     choice = backend or os.environ.get(MATCHER_ENV, "auto") or "auto"
     if choice not in BACKENDS:
         raise ValueError(f"{MATCHER_ENV} must be one of {', '.join(BACKENDS)}, not {choice!r}")
-    if choice == "hyperscan" or (choice == "auto" and hyperscan_available()):
+    if choice == "auto":
+        fanout = len({key[0] for key in entries})
+        if fanout > FANOUT_FOR_HYPERSCAN and hyperscan_available():
+            choice = "hyperscan"
+    if choice == "hyperscan":
         return HyperscanMatcher(entries)
     return AhoCorasickMatcher(entries)

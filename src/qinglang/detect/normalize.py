@@ -12,8 +12,15 @@ import operator
 import re
 from itertools import chain, compress
 
-from qinglang.detect.charmap import char_tables, translate_main, translate_pattern, translate_pinyin
+from qinglang.detect.charmap import (
+    DENSE_LIMIT,
+    char_tables,
+    translate_main,
+    translate_pattern,
+    translate_pinyin,
+)
 
+_HIGH = chr(DENSE_LIMIT)
 # Runs of the same character (digits and line breaks excluded: phone numbers and IDs repeat
 # digits legitimately). "傻傻傻逼" → "傻逼", "ssssb" → "sb".
 _RUN_RE = re.compile(r"([^\d\n])\1+")
@@ -61,7 +68,18 @@ def pinyin_view(view: str) -> str:
 class Normalized:
     """A text's main view plus a lazily built map back to the original."""
 
-    __slots__ = ("_ends", "_gaps", "_identity", "_stage1", "_starts", "original", "text")
+    __slots__ = (
+        "_ends",
+        "_gaps",
+        "_identity",
+        "_lookups",
+        "_marks",
+        "_runs",
+        "_stage1",
+        "_starts",
+        "original",
+        "text",
+    )
 
     def __init__(self, original: str) -> None:
         self.original = original
@@ -78,13 +96,63 @@ class Normalized:
         self._starts: list[int] | None = None
         self._ends: list[int] = []
         self._gaps: list[bool] = []
+        # Before the full map is built, lookups use two strings of "1" (kept) and "0"
+        # (removed): `_marks` over the original, `_runs` over stage 1 (collapsed runs).
+        self._marks: str | None = None
+        self._runs: str | None = None
+        self._lookups = 0
+
+    # A text with a few hits asks for a few offsets: find each by counting marks (C-level
+    # str.count, O(log n) calls). After this many lookups, build the whole map instead.
+    MAX_COUNTED_LOOKUPS = 12
+
+    def _prepare_marks(self) -> None:
+        text = self.original
+        tables = char_tables()
+        if text and max(text) >= _HIGH:
+            main = tables.main
+            self._marks = "".join("1" if main.get(ord(c), c) else "0" for c in text)
+        else:
+            self._marks = text.translate(tables.kept_marks)
+        if self._stage1 is not None:
+            pieces = []
+            pos = 0
+            for m in _RUN_RE.finditer(self._stage1):
+                a, b = m.span()
+                pieces.append("1" * (a - pos))
+                keep_both = b - a == 2 and keeps_pair(self._stage1[a])
+                pieces.append("11" if keep_both else "1" + "0" * (b - a - 1))
+                pos = b
+            pieces.append("1" * (len(self._stage1) - pos))
+            self._runs = "".join(pieces)
+
+    def _counted(self) -> bool:
+        """True while lookups should count marks rather than build the full map."""
+        self._lookups += 1
+        if self._lookups > self.MAX_COUNTED_LOOKUPS:
+            if self._starts is None:
+                self._build()
+            return False
+        if self._marks is None:
+            self._prepare_marks()
+        return True
+
+    def _to_original(self, index: int) -> int:
+        """Original index of the view's character `index` (start of its run)."""
+        if self._runs is not None:
+            index = _select(self._runs, index)
+        assert self._marks is not None
+        return _select(self._marks, index)
 
     def _build(self) -> None:
         # Output length of each original character (0 = removed as noise), computed with
         # C-level iterators: this runs on every text that has a hit.
-        main = char_tables().main
+        tables = char_tables()
         text = self.original
-        kept = list(map(len, map(main.get, map(ord, text), text)))  # 1 kept, 0 removed
+        if text and max(text) >= _HIGH:
+            kept = list(map(len, map(tables.main.get, map(ord, text), text)))  # 1 kept, 0 not
+        else:
+            kept = list(map(len, map(tables.main_dense.__getitem__, map(ord, text))))
         starts = list(compress(range(len(text)), kept))
         gaps = list(compress(chain((False,), map(operator.not_, kept)), kept))
         ends = list(map((1).__add__, starts))
@@ -117,8 +185,17 @@ class Normalized:
         """Original offsets of the view's characters [start, end)."""
         if self._identity:
             return start, end
-        if self._starts is None:
-            self._build()
+        if self._counted():
+            first = self._to_original(start)
+            last = end - 1
+            if self._runs is not None:  # the last character may stand for a whole run
+                s1 = _select(self._runs, last)
+                nxt = self._runs.find("1", s1 + 1)
+                s1_end = (len(self._runs) if nxt < 0 else nxt) - 1
+            else:
+                s1_end = last
+            assert self._marks is not None
+            return first, _select(self._marks, s1_end) + 1
         assert self._starts is not None
         return self._starts[start], self._ends[end - 1]
 
@@ -128,6 +205,20 @@ class Normalized:
             return True
         if self._identity:
             return False
-        if self._starts is None:
-            self._build()
+        if self._counted():
+            o = self._to_original(index)
+            assert self._marks is not None
+            return o > 0 and self._marks[o - 1] == "0"
         return self._gaps[index]
+
+
+def _select(marks: str, k: int) -> int:
+    """Index of the (k+1)-th "1" in `marks` (binary search over C-level counts)."""
+    lo, hi = k, len(marks) - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if marks.count("1", 0, mid + 1) > k:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
