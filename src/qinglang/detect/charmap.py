@@ -15,6 +15,7 @@ Every table is a `str.translate` mapping so the hot path runs in C:
 
 from __future__ import annotations
 
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -185,14 +186,15 @@ def char_tables() -> CharTables:
     )
 
 
-_HIGH = chr(DENSE_LIMIT)
+# Characters beyond the dense tables (a regex search is cheaper than max() here).
+HIGH_CHARS = re.compile("[\U00020000-\U0010ffff]")
 
 
 def translate_main(text: str) -> str:
     """`text` through the main table (noise removed, characters normalised; no collapsing)."""
     t = char_tables()
     out = text.translate(t.main_dense)
-    if out and not out.isascii() and max(out) >= _HIGH:
+    if not out.isascii() and HIGH_CHARS.search(out) is not None:
         out = out.translate(t.main_high)
     return out
 

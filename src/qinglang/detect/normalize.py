@@ -13,14 +13,13 @@ import re
 from itertools import chain, compress
 
 from qinglang.detect.charmap import (
-    DENSE_LIMIT,
+    HIGH_CHARS,
     char_tables,
     translate_main,
     translate_pattern,
     translate_pinyin,
 )
 
-_HIGH = chr(DENSE_LIMIT)
 # Runs of the same character (digits and line breaks excluded: phone numbers and IDs repeat
 # digits legitimately). "傻傻傻逼" → "傻逼", "ssssb" → "sb".
 _RUN_RE = re.compile(r"([^\d\n])\1+")
@@ -109,7 +108,7 @@ class Normalized:
     def _prepare_marks(self) -> None:
         text = self.original
         tables = char_tables()
-        if text and max(text) >= _HIGH:
+        if HIGH_CHARS.search(text) is not None:
             main = tables.main
             self._marks = "".join("1" if main.get(ord(c), c) else "0" for c in text)
         else:
@@ -149,7 +148,7 @@ class Normalized:
         # C-level iterators: this runs on every text that has a hit.
         tables = char_tables()
         text = self.original
-        if text and max(text) >= _HIGH:
+        if HIGH_CHARS.search(text) is not None:
             kept = list(map(len, map(tables.main.get, map(ord, text), text)))  # 1 kept, 0 not
         else:
             kept = list(map(len, map(tables.main_dense.__getitem__, map(ord, text))))

@@ -115,9 +115,10 @@ class ContactSolicitationDetector(PatternDetector):
     )
     weight: ClassVar[float] = DEFAULT_WEIGHT
     needs_ascii_alnum: ClassVar[bool] = False
-    # Gate: the first character of some form must occur (see PatternDetector.gate).
+    # Gate: the first two characters of some form must occur (see PatternDetector.gate); the
+    # first character alone (加, 来, 出...) is in most Chinese messages.
     gate: ClassVar[re.Pattern[str] | None] = re.compile(
-        "[" + "".join(sorted({re.escape(f[0]) for f in contact_cues()})) + "]"
+        "|".join(sorted({re.escape(f[:2]) for f in contact_cues()}, key=lambda p: (-len(p), p)))
     )
     examples: ClassVar[tuple[Example, ...]] = (
         Example("小妹妹，加我vx带你上分", ("加我微信",)),
