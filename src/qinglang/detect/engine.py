@@ -160,6 +160,22 @@ def _compile(lexicon: Lexicon, backend: str | None = None) -> _Rules:
     )
 
 
+def run_detectors(rules: _Rules, text: str, view: str) -> list[PatternMatch]:
+    """Pattern matches in `text`, given its main view `view`."""
+    # Most detectors need ASCII letters or digits. The main view has every styled or
+    # full-width digit and letter in ASCII already: when it has none, the pattern view is the
+    # text itself and only the other detectors can match.
+    if _ASCII_ALNUM.search(view) is None:
+        pview, detectors = text, rules.non_ascii_detectors
+    else:
+        pview, detectors = pattern_view(text), rules.detectors
+    patterns: list[PatternMatch] = []
+    for det in detectors:
+        if det.gate is None or det.gate.search(pview) is not None:
+            patterns.extend(det.find(pview))
+    return patterns
+
+
 def _clean(s: str) -> str:
     """Replace lone surrogates so that a match can always be encoded as UTF-8."""
     try:
@@ -363,17 +379,7 @@ class Detector:
         homophones = (
             rules.homophones.matches(pinyin_view(view)) if rules.homophones is not None else ()
         )
-        # Most detectors need ASCII letters or digits. The main view has every styled or
-        # full-width digit and letter in ASCII already: when it has none, the pattern view is
-        # the text itself and only the other detectors can match.
-        if _ASCII_ALNUM.search(view) is None:
-            pview, detectors = text, rules.non_ascii_detectors
-        else:
-            pview, detectors = pattern_view(text), rules.detectors
-        patterns: list[PatternMatch] = []
-        for det in detectors:
-            if det.gate is None or det.gate.search(pview) is not None:
-                patterns.extend(det.find(pview))
+        patterns = run_detectors(rules, text, view)
         if not found and not homophones and not patterns:
             return _NOTHING  # the common case: no further work
 

@@ -32,6 +32,7 @@ Items = tuple[Any, ...]
 
 class LiteralMatcher(ABC):
     backend: str
+    keys: tuple[str, ...] = ()
 
     @abstractmethod
     def matches(self, text: str) -> list[tuple[int, int, Items]]:
@@ -42,6 +43,7 @@ class AhoCorasickMatcher(LiteralMatcher):
     backend = "ahocorasick"
 
     def __init__(self, entries: Mapping[str, Items]) -> None:
+        self.keys = tuple(entries)
         self._auto = ahocorasick.Automaton()
         for key, items in entries.items():
             self._auto.add_word(key, (len(key), items))
@@ -57,12 +59,12 @@ class HyperscanMatcher(LiteralMatcher):
     def __init__(self, entries: Mapping[str, Items]) -> None:
         import hyperscan
 
-        self._keys = list(entries)
-        self._items = [entries[k] for k in self._keys]
-        self._lengths = [len(k) for k in self._keys]
+        self.keys = tuple(entries)
+        self._items = [entries[k] for k in self.keys]
+        self._lengths = [len(k) for k in self.keys]
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         # surrogatepass: keys never hold surrogates, but the same encoding is used for texts.
-        patterns = [k.encode("utf-8", "surrogatepass") for k in self._keys]
+        patterns = [k.encode("utf-8", "surrogatepass") for k in self.keys]
         self._db.compile(
             expressions=patterns,
             ids=list(range(len(patterns))),
@@ -74,7 +76,7 @@ class HyperscanMatcher(LiteralMatcher):
         self._local = threading.local()
 
     def __getstate__(self) -> dict[str, Any]:  # compiled databases do not pickle: rebuild
-        return {"entries": dict(zip(self._keys, self._items, strict=True))}
+        return {"entries": dict(zip(self.keys, self._items, strict=True))}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["entries"])  # type: ignore[misc]
