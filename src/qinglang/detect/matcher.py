@@ -53,6 +53,11 @@ class AhoCorasickMatcher(LiteralMatcher):
         return [(end - n + 1, end + 1, items) for end, (n, items) in self._auto.iter(text)]
 
 
+def _collect(key: int, _from: int, to: int, _flags: int, found: list[tuple[int, int]]) -> None:
+    """Hyperscan match callback: the context argument is the list to fill."""
+    found.append((key, to))
+
+
 class HyperscanMatcher(LiteralMatcher):
     backend = "hyperscan"
 
@@ -84,15 +89,10 @@ class HyperscanMatcher(LiteralMatcher):
     def matches(self, text: str) -> list[tuple[int, int, Items]]:
         data = text.encode("utf-8", "surrogatepass")
         found: list[tuple[int, int]] = []
-        append = found.append
-
-        def on_match(key: int, _from: int, to: int, _flags: int, _ctx: object) -> None:
-            append((key, to))
-
         scratch = getattr(self._local, "scratch", None)
         if scratch is None:
             scratch = self._local.scratch = self._scratch.clone()
-        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        self._db.scan(data, match_event_handler=_collect, context=found, scratch=scratch)
         if not found:
             return []
         lengths, items = self._lengths, self._items
