@@ -185,6 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     harmful = load_harmful(TESTS_DATA / "harmful.jsonl")
     benign = [r["text"] for r in read_jsonl(TESTS_DATA / "benign.jsonl")]
     recall = disguise_recall(det, harmful)
+    per_category = disguise_recall(det, harmful, by="category")
     fps = false_positives(det, benign)
 
     out = [
@@ -232,6 +233,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "| --- | ---: | ---: | ---: |",
     ]
     out += [f"| {k} | {t.total} | {t.hits} | {t.rate * 100:.1f} % |" for k, t in recall.items()]
+    out += [
+        "",
+        "Per category, every disguise that applies (plain included):",
+        "",
+        "| category | messages | caught | recall |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    out += [
+        f"| {k} | {t.total} | {t.hits} | {t.rate * 100:.1f} % |"
+        for k, t in sorted(per_category.items())
+    ]
     out += [
         "",
         "Target ≥ 95 % for every disguise.",

@@ -28,7 +28,7 @@ _HANDLER_MARK = "_qinglang_handler"
 
 
 def redact(text: str) -> str:
-    """`text` with ID numbers and mobile numbers replaced by placeholders."""
+    """`text` with ID numbers and mobile numbers replaced by redaction markers."""
     return _MOBILE.sub(MOBILE_PLACEHOLDER, _ID_NUMBER.sub(ID_PLACEHOLDER, text))
 
 

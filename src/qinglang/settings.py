@@ -90,6 +90,15 @@ class Settings(BaseSettings):
             "';' on Windows)."
         ),
     )
+    matcher: Literal["auto", "hyperscan", "ahocorasick"] = Field(
+        default="auto",
+        description=(
+            "Literal-matching backend of the detection engine: 'hyperscan' (x86-64 Linux, "
+            "fastest on large lexicons), 'ahocorasick' (portable) or 'auto' (hyperscan where "
+            "it is installed and the key set is large). The engine reads the environment "
+            "variable directly, so the CLI and the API agree."
+        ),
+    )
     max_text_chars: int = Field(
         default=100_000,
         ge=1,

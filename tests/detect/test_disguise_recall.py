@@ -64,3 +64,10 @@ def test_issue_examples_of_context_are_not_blocked(detector: Detector, text: str
     assert detector.check(text).verdict == "pass"
     for scene in detector.scenes:
         assert detector.check(text, scene).verdict != "block"
+
+
+def test_recall_per_category(detector: Detector) -> None:
+    tallies = disguise_recall(detector, load_harmful(DATA / "harmful.jsonl"), by="category")
+    assert len(tallies) == 23  # every text-detectable category
+    for code, tally in tallies.items():
+        assert tally.rate >= 0.95, f"{code}: {tally.rate:.3f}; e.g. {tally.misses[:5]}"

@@ -59,17 +59,22 @@ def scene_for(category: str, preferred: str = "general") -> str:
 
 
 def disguise_recall(
-    det: Detector, rows: Sequence[HarmfulRow], seed: int = 20201, scene: str = "general"
+    det: Detector,
+    rows: Sequence[HarmfulRow],
+    seed: int = 20201,
+    scene: str = "general",
+    by: str = "disguise",
 ) -> dict[str, Tally]:
     """Per disguise (and "plain"): share of harmful rows still caught with the term disguised.
 
     A row counts for a disguise only when the disguise applies to its term and the term opted
     in to the matching it needs (homophones, pinyin, initials are opt-in per term). Rows of
     categories that `scene` does not check (game ads outside learning and children's scenes)
-    are checked in a scene that does.
+    are checked in a scene that does. `by="category"` tallies per harm category instead (all
+    disguises of the category's rows together).
     """
     lexicon = det.lexicon.terms
-    out: dict[str, Tally] = {"plain": Tally()}
+    out: dict[str, Tally] = {} if by == "category" else {"plain": Tally()}
     wanted = scene
     for row in rows:
         scene = scene_for(row.category, wanted)
@@ -77,7 +82,7 @@ def disguise_recall(
         if a < 0:
             continue
         span = (a, a + len(row.term))
-        plain = out["plain"]
+        plain = out.setdefault(row.category, Tally()) if by == "category" else out["plain"]
         plain.total += 1
         if _detected(det, row.text, span, row.category, scene):
             plain.hits += 1
@@ -93,7 +98,7 @@ def disguise_recall(
             if made is None:
                 continue
             text, new_span = made
-            tally = out.setdefault(name, Tally())
+            tally = out.setdefault(row.category if by == "category" else name, Tally())
             tally.total += 1
             if _detected(det, text, new_span, row.category, scene):
                 tally.hits += 1
