@@ -23,7 +23,7 @@ DATA = files("qinglang.detect").joinpath("data")
 LEXICON_DIR = DATA.joinpath("lexicon")
 TEST_DATA = Path(__file__).parents[1] / "data"
 
-KNOWN_FLAGS = {"pinyin", "initials", "homophone", "topic"}
+KNOWN_FLAGS = {"pinyin", "initials", "homophone", "topic", "always"}
 TERM_KEYS = {"text", "weight", "flags", "variants", "note"}
 CUE_GROUPS = {"report", "regulation", "education", "news"}
 BENIGN_KINDS = {"chat", "regulation", "news", "education", "report", "quote_doc"}

@@ -457,7 +457,8 @@ class Detector:
             match = text[start:end]
             if f.kind == "literal" and normalize_text(match) != match:
                 notes.append("disguise:normalised")
-            if cue_sentences and bisect.bisect_right(ends, start) in cue_sentences:
+            in_context = cue_sentences and bisect.bisect_right(ends, start) in cue_sentences
+            if in_context and not f.term.always:
                 weight *= TOPIC_DISCOUNT if f.term.topic else TERM_DISCOUNT
                 notes.append(MENTION)
             if len(hits) >= MAX_HITS:

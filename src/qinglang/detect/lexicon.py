@@ -27,7 +27,7 @@ from typing import Any
 from qinglang.package_data import data_path
 from qinglang.taxonomy import get_taxonomy
 
-FLAGS = frozenset({"pinyin", "initials", "homophone", "topic"})
+FLAGS = frozenset({"pinyin", "initials", "homophone", "topic", "always"})
 MAX_TERM_CHARS = 64
 
 
@@ -48,6 +48,12 @@ class Term:
     @property
     def topic(self) -> bool:
         return "topic" in self.flags
+
+    @property
+    def always(self) -> bool:
+        """Context never discounts it: brand names and ad phrases of spam are harmful even
+        inside a regulatory sentence (002 carries casino brands injected into one)."""
+        return "always" in self.flags
 
 
 @dataclass
