@@ -273,3 +273,16 @@ def test_check_many_equals_check(texts: list[str]) -> None:
     assert [v.to_dict(True) for v in d.check_many(texts)] == [
         d.check(t).to_dict(True) for t in texts
     ]
+
+
+@given(
+    st.text(alphabet=st.sampled_from([*_ALPHABET, "煞", "沙", "笔", "比", "尼", "玛"]), max_size=30)
+)
+def test_homophone_gate_is_a_necessary_condition(text: str) -> None:
+    from qinglang.detect.normalize import normalize_text, pinyin_view
+
+    rules = Detector.default()._rules
+    view = normalize_text(text)
+    if rules.homophones is not None and rules.homophones.matches(pinyin_view(view)):
+        assert rules.homophone_gate is not None
+        assert rules.homophone_gate.search(view)

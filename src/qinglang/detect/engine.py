@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
+from qinglang.detect.charmap import char_tables
 from qinglang.detect.context import (
     MENTION,
     PATTERN_DISCOUNT,
@@ -89,6 +90,9 @@ class _Rules:
     lexicon: Lexicon
     main: LiteralMatcher | None
     homophones: LiteralMatcher | None
+    # Necessary condition for a homophone match: some character of the main view whose pinyin
+    # view starts a homophone key (half of all messages have none: no pinyin view for them).
+    homophone_gate: re.Pattern[str] | None
     detectors: tuple[PatternDetector, ...]
     # The detectors that can match text without ASCII letters or digits.
     non_ascii_detectors: tuple[PatternDetector, ...]
@@ -149,10 +153,19 @@ def _compile(lexicon: Lexicon, backend: str | None = None) -> _Rules:
         return make_matcher({key: tuple(items) for key, items in entries.items()}, backend)
 
     detectors = tuple(all_detectors())
+    firsts = {key[0] for key in homo_entries}
+    gate_chars = {c for c in firsts if not 0xE000 <= ord(c) < 0xF900}
+    pinyin_dense = char_tables().pinyin_dense
+    gate_chars.update(chr(cp) for cp, p in enumerate(pinyin_dense) if p in firsts)
     return _Rules(
         lexicon=lexicon,
         main=automaton(main_entries),
         homophones=automaton(homo_entries),
+        homophone_gate=(
+            re.compile("[" + "".join(re.escape(c) for c in sorted(gate_chars)) + "]")
+            if gate_chars
+            else None
+        ),
         detectors=detectors,
         non_ascii_detectors=tuple(d for d in detectors if not d.needs_ascii_alnum),
         form_count=sum(len(v) for v in main_entries.values())
@@ -377,7 +390,11 @@ class Detector:
         view = norm.text
         found = rules.main.matches(view) if rules.main is not None else ()
         homophones = (
-            rules.homophones.matches(pinyin_view(view)) if rules.homophones is not None else ()
+            rules.homophones.matches(pinyin_view(view))
+            if rules.homophones is not None
+            and rules.homophone_gate is not None
+            and rules.homophone_gate.search(view) is not None
+            else ()
         )
         patterns = run_detectors(rules, text, view)
         if not found and not homophones and not patterns:
