@@ -4,7 +4,7 @@ Throughput is measured on one core (the process pins itself to CPU 0 where it ca
 ~50-character messages: COLD's test and dev texts when ../shared is present, otherwise the
 project's own corpus in tests/data repeated. Every figure is the median of several runs.
 
-    python -m benchmarks.run [--out docs/benchmarks.md] [--repeats 5] [--limit N]
+    python -m benchmarks.run [--out docs/benchmarks.md] [--repeats 9] [--limit N]
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def machine() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "benchmarks.md")
-    parser.add_argument("--repeats", type=int, default=5, help="runs per figure (median)")
+    parser.add_argument("--repeats", type=int, default=9, help="runs per figure (median)")
     parser.add_argument("--limit", type=int, default=10_000, help="messages per run")
     args = parser.parse_args(argv)
 
@@ -178,7 +178,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append((name, len(data) / seconds, chars / seconds))
         print(f"{name}: {len(data) / seconds:,.0f} msg/s", file=sys.stderr)
     full = results["full rule path: `Detector.check`"]
-    floor = results["bare pyahocorasick over the lexicon terms (floor)"]
+    # The ratio to the floor: each repeat times the floor and the full path back to back, so
+    # that a slow spell of a shared machine hits both; the median of those ratios is reported.
+    ratios = []
+    for _ in range(args.repeats):
+        f = timed(bare_match, texts, 1)
+        ratios.append(f / timed(det.check, texts, 1))
+    ratio = statistics.median(ratios)
 
     mem = memory_probe()
 
@@ -206,7 +212,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     out += [
         "",
         f"Full rule path: **{len(texts) / full:,.0f} messages/s** (target ≥ 30,000), "
-        f"**{floor / full * 100:.1f} %** of the bare matcher's rate in the same run "
+        f"**{ratio * 100:.1f} %** of the bare matcher's rate (median of {args.repeats} "
+        "back-to-back pairs) "
         "(target ≥ 25 %). The bare matcher only looks for the literal terms in the raw text; "
         f"the rule path (literal matcher: {stats['matcher']}) also normalises, matches "
         f"{stats['forms']:,} surface forms of {stats['terms']:,} terms, runs "
