@@ -105,7 +105,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     import ahocorasick
 
     from qinglang.detect import Detector
-    from qinglang.detect.engine import run_detectors
     from qinglang.detect.normalize import Normalized, pattern_view, pinyin_view
     from qinglang.detect.redteam import (
         disguise_recall,
@@ -113,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         load_harmful,
         read_jsonl,
     )
+    from qinglang.detect.rules import run_detectors
 
     texts, source = load_corpus(args.limit)
     chars = sum(map(len, texts))
