@@ -12,7 +12,7 @@ PY := $(VENV)/bin/python
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test lint bench model eval clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -36,6 +36,16 @@ test: lint
 
 bench: install
 	$(PY) -m benchmarks.run --out docs/benchmarks.md
+
+# The abuse model: train it from ../shared/data/cold (same seed, same artifact) and evaluate
+# the rule path, the model and both on COLD test into the model card.
+COLD ?= ../shared/data/cold
+
+model: install
+	$(VENV)/bin/qinglang model train --cold $(COLD)
+
+eval: install
+	$(VENV)/bin/qinglang eval --cold $(COLD) --card docs/model.md --png docs/model-reliability.png
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache

@@ -6,6 +6,7 @@ import typer
 
 from qinglang import __version__
 from qinglang.cli.lexicon import lexicon_app
+from qinglang.cli.model import evaluate, model_app
 from qinglang.cli.scan import scan
 from qinglang.cli.serve import serve
 from qinglang.cli.taxonomy import taxonomy
@@ -22,6 +23,8 @@ app.command("serve")(serve)
 app.command("taxonomy")(taxonomy)
 app.command("scan")(scan)
 app.add_typer(lexicon_app, name="lexicon")
+app.add_typer(model_app, name="model")
+app.command("eval")(evaluate)
 
 
 @app.command("version")

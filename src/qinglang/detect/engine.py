@@ -22,6 +22,9 @@ from qinglang.detect.context import (
     TOPIC_DISCOUNT,
 )
 from qinglang.detect.lexicon import Lexicon, build_lexicon
+from qinglang.detect.model.artifact import AbuseModel
+from qinglang.detect.model.resolve import resolve_model
+from qinglang.detect.model.scope import in_scope
 from qinglang.detect.normalize import Normalized, normalize_text, pinyin_view
 from qinglang.detect.patterns import PatternMatch
 from qinglang.detect.rules import (
@@ -33,7 +36,7 @@ from qinglang.detect.rules import (
     run_detectors,
 )
 from qinglang.detect.scenes import SCENES, Scene, UnknownSceneError, load_scenes
-from qinglang.detect.scoring import decide
+from qinglang.detect.scoring import MODEL_CATEGORY, ModelEvidence, decide
 from qinglang.detect.spans import ascii_edge_ok, clean_match, containment
 from qinglang.detect.verdict import Action, Hit, Source, Verdict
 
@@ -56,6 +59,9 @@ class _Scan:
     # Pattern matches in original offsets, with the original text they cover.
     patterns: list[tuple[PatternMatch, str]]
     capped: bool = False
+    # A context cue (report, regulation, education, news) outside any term: the text names
+    # harms rather than commits them, which discounts the model's evidence too.
+    mention: bool = False
 
 
 # The shared result of a scan that found nothing (read-only by convention).
@@ -74,12 +80,19 @@ class Detector:
     _default_lock = threading.Lock()
 
     def __init__(
-        self, lexicon_paths: Sequence[str | Path] = (), matcher: str | None = None
+        self,
+        lexicon_paths: Sequence[str | Path] = (),
+        matcher: str | None = None,
+        model: AbuseModel | str | None = "default",
     ) -> None:
         self.lexicon_paths: tuple[str, ...] = tuple(str(p) for p in lexicon_paths)
         # Literal-matching backend: "auto", "hyperscan" or "ahocorasick" (see matcher.py);
         # None reads $QINGLANG_MATCHER.
         self.matcher = matcher
+        # The learned abuse model: "default" (the shipped artifact, or $QINGLANG_MODEL_PATH;
+        # "none" there turns it off), a path, an AbuseModel, or None for the rule path alone.
+        self._model_spec = model
+        self.model: AbuseModel | None = resolve_model(model)
         self._scenes: dict[str, Scene] = load_scenes()
         self._pass = {name: Verdict(verdict=Action.PASS, scene=name) for name in self._scenes}
         self._reload_lock = threading.Lock()
@@ -106,8 +119,8 @@ class Detector:
         with self._reload_lock:
             self._rules = compile_rules(build_lexicon(self.lexicon_paths), self.matcher)
 
-    def __reduce__(self) -> tuple[type[Detector], tuple[tuple[str, ...], str | None]]:
-        return (Detector, (self.lexicon_paths, self.matcher))
+    def __reduce__(self) -> tuple[type[Detector], tuple[object, ...]]:
+        return (Detector, (self.lexicon_paths, self.matcher, self._model_spec))
 
     # -- introspection ------------------------------------------------------------------
 
@@ -132,6 +145,7 @@ class Detector:
             "forms": rules.form_count,
             "pattern_detectors": len(rules.detectors),
             "matcher": rules.main.backend if rules.main is not None else "none",
+            "model": str(self.model.metadata.get("name", "abuse")) if self.model else "none",
         }
 
     # -- checking -----------------------------------------------------------------------
@@ -141,17 +155,62 @@ class Detector:
         sc = self.scene(scene)
         if not isinstance(text, str):
             raise TypeError(f"text must be str, not {type(text).__name__}")
+        model = self.model
+        probability = None if model is None else float(model.predict_proba([text])[0])
+        return self._verdict(text, sc, probability)
+
+    def check_many(self, texts: Iterable[str], scene: str = "general") -> list[Verdict]:
+        """Verdicts for many texts, in order (the model scores them in one batch)."""
+        sc = self.scene(scene)
+        items = list(texts)
+        for t in items:
+            if not isinstance(t, str):
+                raise TypeError(f"text must be str, not {type(t).__name__}")
+        model = self.model
+        if model is None or not items:
+            return [self._verdict(t, sc, None) for t in items]
+        probabilities = model.predict_proba(items).tolist()
+        return [self._verdict(t, sc, p) for t, p in zip(items, probabilities, strict=True)]
+
+    def _verdict(self, text: str, scene: Scene, probability: float | None) -> Verdict:
         rules = self._rules
         if len(text) <= CHUNK_CHARS:
             scan = self._scan(rules, text, 0)
         else:
             scan = self._scan_long(rules, text)
-        return self._decide(scan, sc)
+        if probability is None:
+            return self._decide(scan, scene)
+        evidence = ModelEvidence(
+            probability,
+            scan.mention,
+            lambda: self._explain(text),
+            in_scope=in_scope(normalize_text(text[:CHUNK_CHARS])),
+        )
+        return decide(scan.hits, scan.patterns, scene, scan.capped, evidence)
 
-    def check_many(self, texts: Iterable[str], scene: str = "general") -> list[Verdict]:
-        """Verdicts for many texts, in order."""
-        self.scene(scene)
-        return [self.check(t, scene) for t in texts]
+    def _explain(self, text: str) -> list[Hit]:
+        """Hits at the n-grams that pushed the model's score up most (source `model`)."""
+        assert self.model is not None
+        norm = Normalized(text)
+        hits: list[Hit] = []
+        for ngram, contribution in self.model.top_terms(text, k=3):
+            at = norm.text.find(ngram)
+            if at < 0:
+                continue
+            start, end = norm.span(at, at + len(ngram))
+            hits.append(
+                Hit(
+                    category=MODEL_CATEGORY,
+                    start=start,
+                    end=end,
+                    match=clean_match(text[start:end]),
+                    term=ngram,
+                    source=Source.MODEL,
+                    weight=0.0,
+                    notes=(f"model:+{contribution:.2f}",),
+                )
+            )
+        return hits
 
     # -- internals ----------------------------------------------------------------------
 
@@ -175,6 +234,7 @@ class Detector:
                 ):
                     out.patterns.append((p, match))
             out.capped |= part.capped
+            out.mention |= part.mention
             if offset + CHUNK_CHARS >= len(text):
                 break
         return out
@@ -216,7 +276,7 @@ class Detector:
                 elif len(cues) < MAX_HITS:
                     cues.append((a, b))
         if not raw and not patterns:
-            return _Scan([], [], capped)
+            return _Scan([], [], capped, mention=bool(cues))
 
         # Drop matches inside allow-listed phrases and ASCII matches inside longer words.
         inside_allowed = containment(allow)
@@ -315,7 +375,7 @@ class Detector:
             )
             for p in patterns
         ]
-        return _Scan(hits, shifted, capped)
+        return _Scan(hits, shifted, capped, mention=bool(cue_sentences))
 
     def _decide(self, scan: _Scan, scene: Scene) -> Verdict:
         if not scan.hits and not scan.capped:  # verdicts are immutable: share one per scene

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from qinglang.detect.context import MENTION
 from qinglang.detect.patterns import PatternMatch
@@ -17,18 +18,71 @@ DIVERSION_DETECTORS = frozenset(
 )
 DIVERSION_WEIGHT = 0.35
 
+# The category the learned model speaks for.
+MODEL_CATEGORY = "abuse"
+# The model's calibrated probability becomes evidence through a piecewise-linear map that
+# puts P = MODEL_REVIEW_AT exactly on the abuse review threshold of the general scene (0.4) and
+# P = MODEL_BLOCK_AT on its block threshold (0.75), in every scene (scaled thresholds included).
+MODEL_REVIEW_AT = 0.5
+MODEL_BLOCK_AT = 0.95
+# How far a low probability lowers the rule evidence of the same category (anti-bias text
+# names groups and slurs to argue against them: COLD's fine-grained label 3). Tuned on COLD dev.
+MODEL_LOWERING = 0.5
+# In a text with a context cue (news, regulation, a report), the model counts only from this
+# probability: such text names insults and crimes without committing them.
+MODEL_MENTION_MIN = 0.9
+# Rule-path abuse score the model needs beside it to block (one mild insult term is enough).
+MODEL_BLOCK_NEEDS_RULE = 0.2
+# Evidence below this adds no explanation hits (the model is confident the text is clean).
+MODEL_EXPLAIN_FROM = 0.3
+
+
+@dataclass(frozen=True, slots=True)
+class ModelEvidence:
+    probability: float
+    mention: bool  # the text carries a context cue: the model alone must not block it
+    explain: Callable[[], list[Hit]]
+    in_scope: bool = True  # the text names a social group: the model's domain (model/scope.py)
+
+
+def model_weight(probability: float, review: float, block: float) -> float:
+    """Evidence weight of a calibrated P(offensive), given the scene's abuse thresholds.
+
+    Mapped per scene, so that an even chance asks for review in every scene: a stricter scene
+    lowers the rule path's thresholds, but the model's errors do not shrink with them.
+    """
+    if probability <= MODEL_REVIEW_AT:
+        return probability * review / MODEL_REVIEW_AT
+    if probability >= MODEL_BLOCK_AT:
+        return block + (probability - MODEL_BLOCK_AT) * (1.0 - block) / (1.0 - MODEL_BLOCK_AT)
+    span = (probability - MODEL_REVIEW_AT) / (MODEL_BLOCK_AT - MODEL_REVIEW_AT)
+    return review + span * (block - review)
+
+
+def combine_model(rule: float, probability: float, review: float, block: float) -> float:
+    """The abuse score from the rule path's score and the model's calibrated probability.
+
+    Rule evidence is kept whole when the model agrees (p ≥ 0.5) and lowered by up to
+    MODEL_LOWERING when the model is confident the text is clean; the model's own evidence is
+    then added noisy-or style. The model read the whole text, cues included, so context does
+    not discount it; `decide` only keeps a text with a context cue below the block threshold.
+    """
+    lowered = rule * (1.0 - MODEL_LOWERING * max(0.0, 1.0 - 2.0 * probability))
+    return 1.0 - (1.0 - lowered) * (1.0 - model_weight(probability, review, block))
+
 
 def decide(
     hits_in: Sequence[Hit],
     patterns: Sequence[tuple[PatternMatch, str]],
     scene: Scene,
     capped: bool = False,
+    model: ModelEvidence | None = None,
 ) -> Verdict:
     """The verdict in `scene` for the evidence of one text.
 
     The score of a category is 1 − Π(1 − w) over the strongest hit of each distinct term.
     """
-    if not hits_in:
+    if not hits_in and model is None:
         return Verdict(verdict=Action.PASS, scene=scene.name, truncated=capped)
     categories = get_taxonomy().categories
     hits = [h for h in hits_in if categories[h.category].applies_to(scene.name)]
@@ -68,6 +122,25 @@ def decide(
                 for p, m in diversion
                 if p.category != cat
             ]
+    if (
+        model is not None
+        and model.in_scope
+        and (not model.mention or model.probability >= MODEL_MENTION_MIN)
+        and get_taxonomy().category(MODEL_CATEGORY).applies_to(scene.name)
+    ):
+        rule = 1.0 - remaining.get(MODEL_CATEGORY, 1.0)
+        review, block = scene.limits(MODEL_CATEGORY)
+        combined = combine_model(rule, model.probability, review, block)
+        # The model alone asks for review; blocking needs explainable evidence of the rule path
+        # too (a slur, an insult pattern), and never happens for a text that names harms in a
+        # reporting or regulatory frame. Text arguing against discrimination reads much like
+        # discrimination to a character n-gram model (docs/model.md, failure modes).
+        if model.mention or rule < MODEL_BLOCK_NEEDS_RULE:
+            combined = min(combined, block * 0.999)
+        if combined > 0:
+            remaining[MODEL_CATEGORY] = 1.0 - combined
+        if model.probability >= MODEL_EXPLAIN_FROM:
+            extra += model.explain()
     scores = sorted(
         (CategoryScore(cat, round(1.0 - rem, 4)) for cat, rem in remaining.items()),
         key=lambda c: (-c.score, c.code),
