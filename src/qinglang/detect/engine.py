@@ -36,7 +36,7 @@ from qinglang.detect.rules import (
     run_detectors,
 )
 from qinglang.detect.scenes import SCENES, Scene, UnknownSceneError, load_scenes
-from qinglang.detect.scoring import MODEL_CATEGORY, ModelEvidence, decide
+from qinglang.detect.scoring import MODEL_CATEGORY, MODEL_EXPLAIN_FROM, ModelEvidence, decide
 from qinglang.detect.spans import ascii_edge_ok, clean_match, containment
 from qinglang.detect.verdict import Action, Hit, Source, Verdict
 
@@ -169,10 +169,20 @@ class Detector:
         model = self.model
         if model is None or not items:
             return [self._verdict(t, sc, None) for t in items]
-        probabilities = model.predict_proba(items).tolist()
-        return [self._verdict(t, sc, p) for t, p in zip(items, probabilities, strict=True)]
+        probs, terms = model.predict_and_explain(items, k=3, explain_from=MODEL_EXPLAIN_FROM)
+        probabilities = probs.tolist()
+        return [
+            self._verdict(t, sc, p, terms[i])
+            for i, (t, p) in enumerate(zip(items, probabilities, strict=True))
+        ]
 
-    def _verdict(self, text: str, scene: Scene, probability: float | None) -> Verdict:
+    def _verdict(
+        self,
+        text: str,
+        scene: Scene,
+        probability: float | None,
+        terms: list[tuple[str, float]] | None = None,
+    ) -> Verdict:
         rules = self._rules
         if len(text) <= CHUNK_CHARS:
             scan = self._scan(rules, text, 0)
@@ -183,17 +193,19 @@ class Detector:
         evidence = ModelEvidence(
             probability,
             scan.mention,
-            lambda: self._explain(text),
+            lambda: self._explain(text, terms),
             in_scope=in_scope(normalize_text(text[:CHUNK_CHARS])),
         )
         return decide(scan.hits, scan.patterns, scene, scan.capped, evidence)
 
-    def _explain(self, text: str) -> list[Hit]:
+    def _explain(self, text: str, terms: list[tuple[str, float]] | None) -> list[Hit]:
         """Hits at the n-grams that pushed the model's score up most (source `model`)."""
         assert self.model is not None
+        if terms is None:
+            terms = self.model.top_terms(text, k=3)
         norm = Normalized(text)
         hits: list[Hit] = []
-        for ngram, contribution in self.model.top_terms(text, k=3):
+        for ngram, contribution in terms:
             at = norm.text.find(ngram)
             if at < 0:
                 continue

@@ -81,16 +81,42 @@ class AbuseModel:
 
     def top_terms(self, text: str, k: int = 5) -> list[tuple[str, float]]:
         """The n-grams that add most to the score of `text` (for explanations)."""
-        views = normalize_all([text])
-        _, cols, vals = self.vectorizer.weights_from_views(views)
-        contrib = vals * self._coef64[cols]
-        order = np.argsort(-contrib, kind="stable")[:k]
-        coder = self.vectorizer.coder
-        return [
-            (coder.decode(int(self.vectorizer.keys[cols[i]])), float(contrib[i]))
-            for i in order
-            if contrib[i] > 0
-        ]
+        return self.top_terms_many([text], k)[0]
+
+    def top_terms_many(self, texts: Sequence[str], k: int = 5) -> list[list[tuple[str, float]]]:
+        """`top_terms` of many texts, with one vectorised feature pass per chunk."""
+        return self.predict_and_explain(texts, k, explain_from=0.0)[1]  # type: ignore[return-value]
+
+    def predict_and_explain(
+        self, texts: Sequence[str], k: int = 3, explain_from: float = 0.3
+    ) -> tuple[np.ndarray, list[list[tuple[str, float]] | None]]:
+        """Calibrated P(offensive) of each text and, where it is at least `explain_from`, the
+        `k` n-grams that raised the score most — from one feature pass (the costly part)."""
+        probs = np.empty(len(texts), dtype=np.float64)
+        terms: list[list[tuple[str, float]] | None] = []
+        coder, keys = self.vectorizer.coder, self.vectorizer.keys
+        for start in range(0, len(texts), CHUNK):
+            views = normalize_all(texts[start : start + CHUNK])
+            rows, cols, vals = self.vectorizer.weights_from_views(views)
+            contrib = vals * self._coef64[cols]
+            raw = np.bincount(rows, weights=contrib, minlength=len(views)) + self.intercept
+            chunk = self.calibrator(raw)
+            probs[start : start + len(views)] = chunk
+            order = np.lexsort((-contrib, rows))  # by text, then strongest contribution first
+            firsts = np.searchsorted(rows[order], np.arange(len(views) + 1))
+            for i in range(len(views)):
+                if chunk[i] < explain_from:
+                    terms.append(None)
+                    continue
+                picked = order[firsts[i] : min(firsts[i] + k, firsts[i + 1])]
+                terms.append(
+                    [
+                        (coder.decode(int(keys[cols[j]])), float(contrib[j]))
+                        for j in picked
+                        if contrib[j] > 0
+                    ]
+                )
+        return probs, terms
 
     # ---- persistence ---------------------------------------------------------------------
 
