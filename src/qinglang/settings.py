@@ -99,6 +99,15 @@ class Settings(BaseSettings):
             "variable directly, so the CLI and the API agree."
         ),
     )
+    model_path: str = Field(
+        default="",
+        description=(
+            "The learned abuse model the detection engine loads: empty for the artifact shipped "
+            "in the package, a path to another artifact (`qinglang model train --out`), or "
+            "'none' for the rule path alone. The engine reads the environment variable "
+            "directly, so the CLI and the API agree."
+        ),
+    )
     max_text_chars: int = Field(
         default=100_000,
         ge=1,
