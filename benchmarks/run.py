@@ -255,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "| what | value |",
         "| --- | ---: |",
-        f"| RSS of a process with the default engine loaded | {mem['rss_mb']:.0f} MB |",
+        f"| RSS of a process with the rule engine loaded | {mem['rss_mb']:.0f} MB |",
         f"| peak RSS while loading | {mem['peak_mb']:.0f} MB |",
         f"| import + load + first check | {mem['load_s']:.2f} s |",
         "",
