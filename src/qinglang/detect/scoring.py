@@ -65,7 +65,8 @@ def combine_model(rule: float, probability: float, review: float, block: float) 
     Rule evidence is kept whole when the model agrees (p ≥ 0.5) and lowered by up to
     MODEL_LOWERING when the model is confident the text is clean; the model's own evidence is
     then added noisy-or style. The model read the whole text, cues included, so context does
-    not discount it; `decide` only keeps a text with a context cue below the block threshold.
+    not discount it here; `decide` lets it speak in a text with a context cue only from
+    MODEL_MENTION_MIN, and never to block.
     """
     lowered = rule * (1.0 - MODEL_LOWERING * max(0.0, 1.0 - 2.0 * probability))
     return 1.0 - (1.0 - lowered) * (1.0 - model_weight(probability, review, block))
