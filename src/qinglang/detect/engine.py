@@ -205,11 +205,15 @@ class Detector:
             terms = self.model.top_terms(text, k=3)
         norm = Normalized(text)
         hits: list[Hit] = []
-        for ngram, contribution in terms:
+        taken: list[tuple[int, int]] = []
+        for ngram, contribution in sorted(terms, key=lambda t: (-len(t[0]), -t[1])):
             at = norm.text.find(ngram)
             if at < 0:
                 continue
             start, end = norm.span(at, at + len(ngram))
+            if any(a <= start and end <= b for a, b in taken):
+                continue  # "骗" adds nothing beside "骗子"
+            taken.append((start, end))
             hits.append(
                 Hit(
                     category=MODEL_CATEGORY,
