@@ -147,26 +147,19 @@ def run(
     """Score the rule path, the model alone and the combined engine on `data`."""
     ev = Evaluation(data=data, scene=scene)
     common = {"fine_labels": data.fine, "topics": data.topics}
-    rules = Detector(lexicon_paths=lexicon_paths, model=None)
-    verdicts, rate = _timed(lambda t: rules.check_many(t, scene), data.texts)
-    flagged = [0.0 if v.verdict == "pass" else 1.0 for v in verdicts]
-    ev.results.append(
-        SystemResult(
-            "rule path", evaluate(data.labels, flagged, probabilities=False, **common), rate
-        )
-    )
+
+    def detector_result(name: str, detector: Detector) -> SystemResult:
+        verdicts, rate = _timed(lambda t: detector.check_many(t, scene), data.texts)
+        flagged = [0.0 if v.verdict == "pass" else 1.0 for v in verdicts]
+        report = evaluate(data.labels, flagged, probabilities=False, **common)
+        return SystemResult(name, report, rate)
+
+    ev.results.append(detector_result("rule path", Detector(lexicon_paths, model=None)))
     if model is None:
         return ev
     probs, rate = _timed(model.predict_proba, data.texts)
     ev.results.append(SystemResult("model alone", evaluate(data.labels, probs, **common), rate))
-    both = Detector(lexicon_paths=lexicon_paths, model=model)
-    verdicts, rate = _timed(lambda t: both.check_many(t, scene), data.texts)
-    flagged = [0.0 if v.verdict == "pass" else 1.0 for v in verdicts]
-    ev.results.append(
-        SystemResult(
-            "rules + model", evaluate(data.labels, flagged, probabilities=False, **common), rate
-        )
-    )
+    ev.results.append(detector_result("rules + model", Detector(lexicon_paths, model=model)))
     return ev
 
 
