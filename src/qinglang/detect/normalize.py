@@ -144,14 +144,13 @@ class Normalized:
         return _select(self._marks, index)
 
     def _build(self) -> None:
-        # Output length of each original character (0 = removed as noise), computed with
-        # C-level iterators: this runs on every text that has a hit.
-        tables = char_tables()
+        # 1 for each original character kept, 0 for one removed as noise (the same marks the
+        # counted lookups use), then C-level iterators over them.
+        if self._marks is None:
+            self._prepare_marks()
+        assert self._marks is not None
         text = self.original
-        if HIGH_CHARS.search(text) is not None:
-            kept = list(map(len, map(tables.main.get, map(ord, text), text)))  # 1 kept, 0 not
-        else:
-            kept = list(map(len, map(tables.main_dense.__getitem__, map(ord, text))))
+        kept = list(map(int, self._marks))
         starts = list(compress(range(len(text)), kept))
         gaps = list(compress(chain((False,), map(operator.not_, kept)), kept))
         ends = list(map((1).__add__, starts))
