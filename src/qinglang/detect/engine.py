@@ -184,26 +184,33 @@ class Detector:
         terms: list[tuple[str, float]] | None = None,
     ) -> Verdict:
         rules = self._rules
-        if len(text) <= CHUNK_CHARS:
-            scan = self._scan(rules, text, 0)
+        # A short text is normalised once for the scan, the model's scope and its
+        # explanations; a long one is scanned in windows.
+        norm = Normalized(text) if len(text) <= CHUNK_CHARS else None
+        if norm is not None:
+            scan = self._scan(rules, text, 0, norm)
         else:
             scan = self._scan_long(rules, text)
         if probability is None:
             return self._decide(scan, scene)
+        view = norm.text if norm is not None else normalize_text(text[:CHUNK_CHARS])
         evidence = ModelEvidence(
             probability,
             scan.mention,
-            lambda: self._explain(text, terms),
-            in_scope=in_scope(normalize_text(text[:CHUNK_CHARS])),
+            lambda: self._explain(text, terms, norm),
+            in_scope=in_scope(view),
         )
         return decide(scan.hits, scan.patterns, scene, scan.capped, evidence)
 
-    def _explain(self, text: str, terms: list[tuple[str, float]] | None) -> list[Hit]:
+    def _explain(
+        self, text: str, terms: list[tuple[str, float]] | None, norm: Normalized | None
+    ) -> list[Hit]:
         """Hits at the n-grams that pushed the model's score up most (source `model`)."""
         assert self.model is not None
         if terms is None:
             terms = self.model.top_terms(text, k=3)
-        norm = Normalized(text)
+        if norm is None:
+            norm = Normalized(text)
         hits: list[Hit] = []
         taken: list[tuple[int, int]] = []
         for ngram, contribution in sorted(terms, key=lambda t: (-len(t[0]), -t[1])):
@@ -255,8 +262,9 @@ class Detector:
                 break
         return out
 
-    def _scan(self, rules: Rules, text: str, offset: int) -> _Scan:
-        norm = Normalized(text)
+    def _scan(self, rules: Rules, text: str, offset: int, norm: Normalized | None = None) -> _Scan:
+        if norm is None:
+            norm = Normalized(text)
         view = norm.text
         found = rules.main.matches(view) if rules.main is not None else ()
         homophones = (
