@@ -58,7 +58,8 @@ def _is_kept(ch: str) -> bool:
     return cat[0] == "L" or cat == "Nd"
 
 
-def _read_standins() -> tuple[dict[str, str], dict[str, str]]:
+def read_standins() -> tuple[dict[str, str], dict[str, str]]:
+    """(emoji stand-ins, look-alike letters) from data/standins.toml."""
     data = tomllib.loads(read_data("qinglang.detect", "standins.toml"))
     return dict(data["standins"]), dict(data["confusables"])
 
@@ -136,7 +137,7 @@ def _build_pinyin() -> tuple[dict[int, str], dict[str, str]]:
 @cache
 def char_tables() -> CharTables:
     """Build all tables (≈0.5 s, cached for the process)."""
-    standins, confusables = _read_standins()
+    standins, confusables = read_standins()
     cjk = [chr(cp) for lo, hi in _RANGES for cp in range(lo, hi) if is_cjk(chr(cp))]
     t2s = _t2s_chars(cjk)
 

@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from functools import cache
 from typing import ClassVar
 
-from qinglang.detect.charmap import char_tables, is_cjk
+from qinglang.detect.charmap import char_tables, is_cjk, read_standins
 from qinglang.detect.normalize import keeps_pair
 from qinglang.detect.pinyin import char_syllables, phrase_syllables
 
@@ -226,13 +226,8 @@ class Homophone(Disguise):
 
 @cache
 def _standin_for() -> dict[str, tuple[str, ...]]:
-    import tomllib
-
-    from qinglang.package_data import read_data
-
-    data = tomllib.loads(read_data("qinglang.detect", "standins.toml"))
     out: dict[str, list[str]] = {}
-    for emoji, ch in data["standins"].items():
+    for emoji, ch in read_standins()[0].items():
         out.setdefault(ch, []).append(emoji)
     return {k: tuple(v) for k, v in out.items()}
 

@@ -99,6 +99,3 @@ class Verdict:
         if self.warnings:
             out["warnings"] = list(self.warnings)
         return out
-
-
-PASS_VERDICT_GENERAL = Verdict(verdict=Action.PASS)
