@@ -53,6 +53,12 @@ _SENTENCE_END = re.compile(r"[。！？!?；;\n！？]")
 LEXICON_PATHS_ENV = "QINGLANG_LEXICON_PATHS"
 
 
+def lexicon_paths_from_env() -> tuple[str, ...]:
+    """The user lexicons named by $QINGLANG_LEXICON_PATHS (os.pathsep-separated)."""
+    raw = os.environ.get(LEXICON_PATHS_ENV, "")
+    return tuple(p.strip() for p in raw.split(os.pathsep) if p.strip())
+
+
 @dataclass(slots=True)
 class _Scan:
     hits: list[Hit]
@@ -106,9 +112,7 @@ class Detector:
         if cls._default is None:
             with cls._default_lock:
                 if cls._default is None:
-                    raw = os.environ.get(LEXICON_PATHS_ENV, "")
-                    paths = [p for p in raw.split(os.pathsep) if p.strip()]
-                    cls._default = cls(lexicon_paths=paths)
+                    cls._default = cls(lexicon_paths=lexicon_paths_from_env())
         return cls._default
 
     def reload(self) -> None:

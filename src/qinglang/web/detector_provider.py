@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import threading
 
 from qinglang.detect import Detector
-from qinglang.settings import Settings, env_var
-
-
-def _env_lexicon_paths() -> tuple[str, ...]:
-    raw = os.environ.get(env_var("lexicon_paths"), "")
-    return tuple(p.strip() for p in raw.split(os.pathsep) if p.strip())
+from qinglang.detect.engine import lexicon_paths_from_env
+from qinglang.settings import Settings
 
 
 class DetectorProvider:
@@ -31,7 +26,7 @@ class DetectorProvider:
         if self._detector is None:
             with self._lock:
                 if self._detector is None:
-                    if self.lexicon_paths == _env_lexicon_paths():
+                    if self.lexicon_paths == lexicon_paths_from_env():
                         self._detector = Detector.default()
                     else:
                         self._detector = Detector(lexicon_paths=self.lexicon_paths)
