@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+pytest_plugins = ("dbfixtures",)
+
 settings.register_profile(
     "qinglang", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
 )

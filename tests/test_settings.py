@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from qinglang.settings import KNOWN_DEFAULT_TOKENS, Env, Settings, env_var, get_settings
 
 GOOD_TOKEN = "k3J9-qv8ZtR2-wP5mXc7"
+GOOD_KEY = "Zq8v-3mRt7-Lp2xW9-kY4c"
 
 
 @pytest.fixture(autouse=True)
@@ -92,17 +93,31 @@ def test_prod_refuses_default_tokens(monkeypatch: pytest.MonkeyPatch, token: str
 
 def test_prod_refuses_short_tokens() -> None:
     with pytest.raises(ValidationError, match="at least 16"):
-        Settings(env="prod", admin_token="r4nd0m-but-shrt")  # 15 characters
-    assert Settings(env="prod", admin_token="r4nd0m-but-short").admin_token is not None
+        Settings(env="prod", admin_token="r4nd0m-but-shrt", secret_key=GOOD_KEY)  # 15 characters
+    ok = Settings(env="prod", admin_token="r4nd0m-but-short", secret_key=GOOD_KEY)
+    assert ok.admin_token is not None
 
 
 def test_prod_accepts_a_real_token(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QINGLANG_ENV", "prod")
     monkeypatch.setenv("QINGLANG_ADMIN_TOKEN", GOOD_TOKEN)
+    monkeypatch.setenv("QINGLANG_SECRET_KEY", GOOD_KEY)
     s = get_settings()
     assert s.env is Env.PROD
     assert s.admin_token.get_secret_value() == GOOD_TOKEN
     assert GOOD_TOKEN not in repr(s)  # secrets stay out of reprs and logs
+
+
+def test_prod_refuses_the_dev_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QINGLANG_ENV", "prod")
+    monkeypatch.setenv("QINGLANG_ADMIN_TOKEN", GOOD_TOKEN)
+    with pytest.raises(ValidationError, match="QINGLANG_SECRET_KEY"):
+        Settings()
+    monkeypatch.setenv("QINGLANG_SECRET_KEY", "short")
+    with pytest.raises(ValidationError, match="QINGLANG_SECRET_KEY"):
+        Settings()
+    monkeypatch.setenv("QINGLANG_SECRET_KEY", GOOD_KEY)
+    assert GOOD_KEY not in repr(Settings())
 
 
 def test_test_env_refuses_default_token_but_needs_none() -> None:

@@ -41,6 +41,7 @@ KNOWN_DEFAULT_TOKENS = frozenset(
     }
 )
 MIN_PROD_TOKEN_CHARS = 16
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 
 
 class Env(StrEnum):
@@ -144,7 +145,68 @@ class Settings(BaseSettings):
     )
     database_url: str = Field(
         default="sqlite:///var/qinglang.db",
-        description="Database URL. Reserved: nothing reads it yet.",
+        description=(
+            "SQLAlchemy URL of the governance database: a SQLite file (embedded default, WAL, "
+            "one writer) or PostgreSQL through psycopg 3 "
+            "(postgresql+psycopg://user@host/db). `qinglang db upgrade` migrates it."
+        ),
+    )
+    blob_dir: Path = Field(
+        default=Path("var/blobs"),
+        description=(
+            "Directory of the content-addressed evidence store: attachments are kept under "
+            "their SHA-256 and never overwritten."
+        ),
+    )
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEV_SECRET_KEY),
+        description=(
+            "Key for keyed hashes (client addresses of public reports, reporter contacts) and "
+            f"signed values. In prod it must be set to at least {MIN_PROD_TOKEN_CHARS} "
+            "random characters."
+        ),
+    )
+    session_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 30,
+        description="Lifetime of a login session (cookie `qinglang_session`), in hours.",
+    )
+    report_rate_limit_per_hour: int = Field(
+        default=30,
+        ge=0,
+        description=(
+            "Public reports (POST /api/v1/reports) accepted per client address per hour "
+            "(token bucket, bursts up to the same number); 0 disables the limit."
+        ),
+    )
+    max_attachment_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="Largest single attachment of an intake item or report, in bytes (decoded).",
+    )
+    flood_threshold: int = Field(
+        default=20,
+        ge=2,
+        description=(
+            "Intake items against one target (domain or subject) within "
+            "QINGLANG_FLOOD_WINDOW_MINUTES above which new items are flagged as flooding; "
+            "when most of them come from few clients they are flagged as coordinated "
+            "malicious reporting (恶意举报)."
+        ),
+    )
+    flood_window_minutes: int = Field(
+        default=60,
+        ge=1,
+        description="The sliding window of QINGLANG_FLOOD_THRESHOLD, in minutes.",
+    )
+    self_report_hours: int = Field(
+        default=24,
+        ge=1,
+        description=(
+            "Hours a platform has, from the time it discovered a major violation, to file its "
+            "self-report (重大违法违规信息报告); later reports are flagged late."
+        ),
     )
 
     @field_validator("log_level", mode="before")
@@ -179,6 +241,18 @@ class Settings(BaseSettings):
                     f"{ENV_PREFIX}ADMIN_TOKEN must be at least {MIN_PROD_TOKEN_CHARS} "
                     f"characters when {ENV_PREFIX}ENV=prod"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_key(self) -> Settings:
+        if self.env is not Env.PROD:
+            return self
+        key = self.secret_key.get_secret_value()
+        if key == DEV_SECRET_KEY or len(key) < MIN_PROD_TOKEN_CHARS:
+            raise InsecureSettingsError(
+                f"{ENV_PREFIX}SECRET_KEY must be set to at least {MIN_PROD_TOKEN_CHARS} random "
+                f"characters when {ENV_PREFIX}ENV={self.env.value}"
+            )
         return self
 
     @property

@@ -176,7 +176,7 @@ def test_reload_needs_the_right_token(tmp_path: Path) -> None:
         assert basic.status_code == 401
         wrong = client.post("/api/v1/detect/reload", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 403
-        assert wrong.json()["title"] == "管理令牌无效"
+        assert wrong.json()["detail"] == "管理令牌无效。"
 
 
 def test_reload_picks_up_changed_lexicon_and_survives_a_bad_one(tmp_path: Path) -> None:

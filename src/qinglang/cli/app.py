@@ -5,11 +5,14 @@ from __future__ import annotations
 import typer
 
 from qinglang import __version__
+from qinglang.cli.audit import audit_app
+from qinglang.cli.db import db_app
 from qinglang.cli.lexicon import lexicon_app
 from qinglang.cli.model import evaluate, model_app
 from qinglang.cli.scan import scan
 from qinglang.cli.serve import serve
 from qinglang.cli.taxonomy import taxonomy
+from qinglang.cli.user import token_app, user_app
 
 app = typer.Typer(
     name="qinglang",
@@ -25,6 +28,10 @@ app.command("scan")(scan)
 app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(model_app, name="model")
 app.command("eval")(evaluate)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
 
 
 @app.command("version")

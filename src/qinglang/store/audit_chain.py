@@ -593,3 +593,61 @@ class UserRolesChanged(EventKind):
         _X({"roles": ["leader"], "active": True}, True),
         _X({"roles": ["leader"], "active": "yes"}, False),
     )
+
+
+@register_kind
+class OrganisationCreated(EventKind):
+    kind = "organisation.created"
+    description = "A platform operator (organisation) was registered."
+    required = _schema({"name": STR})
+    optional = _schema({"uscc": OPT_STR, "region": OPT_STR})
+    examples = (
+        _X({"name": "示例网络科技有限公司", "uscc": "91350100M000100Y43", "region": None}, True),
+        _X({"uscc": "91350100M000100Y43"}, False),
+    )
+
+
+@register_kind
+class LeadFlagged(EventKind):
+    kind = "lead.flagged"
+    description = "An intake item was flagged: flooding, coordinated malicious reporting, late."
+    required = _schema({"flags": STR_LIST})
+    optional = _schema({"target": OPT_STR, "count": NAT, "clients": NAT})
+    examples = (
+        _X({"flags": ["flood"], "target": "domain:example.cn", "count": 25, "clients": 2}, True),
+        _X({"flags": "flood"}, False),
+    )
+
+
+@register_kind
+class CaseTaskCreated(EventKind):
+    kind = "case.task_created"
+    description = "A cooperating department was given a task on a case."
+    required = _schema({"task_id": NAT, "department": STR, "title": STR})
+    examples = (
+        _X({"task_id": 1, "department": "police", "title": "协查账号主体信息"}, True),
+        _X({"task_id": 1, "department": "police"}, False),
+    )
+
+
+@register_kind
+class CaseTaskDone(EventKind):
+    kind = "case.task_done"
+    description = "A cooperating department finished its task on a case."
+    required = _schema({"task_id": NAT, "department": STR})
+    optional = _schema({"note": OPT_STR})
+    examples = (
+        _X({"task_id": 1, "department": "police", "note": "已查明"}, True),
+        _X({"task_id": "1", "department": "police"}, False),
+    )
+
+
+@register_kind
+class ResultPublished(EventKind):
+    kind = "case.result_published"
+    description = "The public result of a closed case was published to its reporters."
+    required = _schema({"tickets": STR_LIST, "result": STR})
+    examples = (
+        _X({"tickets": ["QL-ABCD"], "result": "已依法处置"}, True),
+        _X({"tickets": [], "result": ""}, False),
+    )

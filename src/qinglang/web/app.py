@@ -16,6 +16,9 @@ from starlette.responses import RedirectResponse
 from qinglang import __version__
 from qinglang.logging_setup import configure_logging
 from qinglang.settings import Settings, get_settings
+from qinglang.store.blobs import BlobStore
+from qinglang.store.db import Database
+from qinglang.store.migrate import is_current
 from qinglang.web.api import api_router
 from qinglang.web.api.health import router as health_router
 from qinglang.web.body_limit import BodySizeLimitMiddleware
@@ -30,7 +33,8 @@ API_PREFIX = "/api/v1"
 TITLE = "Qinglang 清朗"
 DESCRIPTION = (
     "清朗：未成年人网络环境保护平台。内容安全检测 API —— 判断一段中文文本是否对未成年人有害、"
-    "属于哪类、依据是什么。错误均以 application/problem+json（RFC 9457）返回。"
+    "属于哪类、依据是什么；治理 API —— 台账、线索受理、公众举报、案件办理与审计。"
+    "错误均以 application/problem+json（RFC 9457）返回。"
 )
 
 
@@ -45,9 +49,11 @@ def _problem_media_types(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """The app; `database` defaults to one opened from QINGLANG_DATABASE_URL at startup."""
     settings = settings if settings is not None else get_settings()
     provider = DetectorProvider(settings)
+    owns_database = database is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,7 +61,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         provider.get()
         if settings.default_token_in_use:
             log.warning("a known default admin token is configured; never use it outside dev")
+        if app.state.database is None:
+            app.state.database = Database(settings.database_url)
+        if not is_current(app.state.database):
+            log.warning(
+                "the database is not migrated to the newest schema: run qinglang db upgrade"
+            )
         yield
+        if owns_database and app.state.database is not None:
+            app.state.database.dispose()
 
     # FastAPIOffline serves the Swagger UI assets from its own package instead of a CDN: the
     # machines Qinglang runs on often have no internet access.
@@ -71,6 +85,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.detector_provider = provider
+    app.state.database = database
+    app.state.blobs = BlobStore(settings.blob_dir)
 
     install_error_handlers(app)
     app.include_router(health_router)

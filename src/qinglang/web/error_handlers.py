@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from qinglang.detect import UnknownSceneError
 from qinglang.logging_setup import redact
+from qinglang.services.errors import ServiceError
 from qinglang.web.problems import (
     ProblemError,
     log_problem,
@@ -119,6 +120,18 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Response:
     return problem_response(slug, detail, instance=path, headers=headers, status=status)
 
 
+async def _service_error(request: Request, exc: ServiceError) -> Response:
+    log_problem(request.method, request.url.path, exc.status, exc.slug, f"{exc.code}: {exc}")
+    return problem_response(
+        exc.slug,
+        exc.message_zh,
+        instance=request.url.path,
+        status=exc.status,
+        code=exc.code,
+        **exc.extra,
+    )
+
+
 async def _unknown_scene(request: Request, exc: UnknownSceneError) -> Response:
     known = "、".join(exc.known)
     log_problem(request.method, request.url.path, 422, "unknown-scene")
@@ -148,5 +161,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
+    app.add_exception_handler(ServiceError, _service_error)  # type: ignore[arg-type]
     app.add_exception_handler(UnknownSceneError, _unknown_scene)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unhandled)

@@ -20,15 +20,21 @@ class Problem(BaseModel):
     errors: list[ProblemErrorItem] | None = Field(
         default=None, description="Per-field errors (422 only)."
     )
+    code: str | None = Field(
+        default=None,
+        description="Stable machine-readable reason of a refused command, e.g. invalid_from_state.",
+    )
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
     """OpenAPI `responses` entries for the problems an operation can answer with."""
     descriptions = {
         400: "Malformed JSON or invalid UTF-8 (请求体不是合法的 JSON / UTF-8)",
-        401: "Missing admin token",
-        403: "Wrong admin token",
-        404: "Not found, or admin endpoints disabled",
+        401: "Missing or invalid credentials (login session or bearer token)",
+        403: "Outside the caller's role, department, jurisdiction or organisation",
+        404: "Not found (or not visible to the caller), or admin endpoints disabled",
+        409: "Conflicts with the current state (e.g. a transition the state machine forbids)",
+        410: "No longer available",
         413: "Body, text or batch too large",
         415: "Body is not JSON",
         422: "Validation error or unknown scene",
