@@ -54,7 +54,7 @@ def _pg_url() -> Iterator[str]:
         conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options={quote(f'-csearch_path={schema},public')}"
+    url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
     db = Database(url)
     migrate.upgrade(db)
     db.dispose()
