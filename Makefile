@@ -1,4 +1,6 @@
 # Qinglang — two commands on a fresh machine with Python 3.11: `make run` and `make test`.
+# `make run` migrates the governance database (QINGLANG_DATABASE_URL, SQLite under var/ by
+# default) before serving.
 # uv is bootstrapped into .tools/ with pip, then installs the locked dependencies into .venv/.
 
 PYTHON ?= python3.11
@@ -25,6 +27,7 @@ $(VENV)/.installed: $(UV) pyproject.toml uv.lock
 install: $(VENV)/.installed
 
 run: install
+	$(VENV)/bin/qinglang db upgrade
 	$(VENV)/bin/qinglang serve --host $(HOST) --port $(PORT)
 
 lint: install
