@@ -13,6 +13,7 @@ STATUS = {
     "conflict": 409,
     "gone": 410,
     "body-too-large": 413,
+    "unsupported-media-type": 415,
     "validation-error": 422,
     "rate-limited": 429,
 }

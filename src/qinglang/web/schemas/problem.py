@@ -36,7 +36,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         409: "Conflicts with the current state (e.g. a transition the state machine forbids)",
         410: "No longer available",
         413: "Body, text or batch too large",
-        415: "Body is not JSON",
+        415: "Body is not JSON, or an uploaded file of a type not accepted",
         422: "Validation error or unknown scene",
         429: "Rate limit exceeded; see Retry-After",
         500: "Server error",
