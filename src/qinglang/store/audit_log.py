@@ -1,8 +1,8 @@
 """The audit log in the database: append in the command's transaction, read back, verify.
 
 `record(session, ...)` locks the head row (`audit_head`, PostgreSQL `FOR UPDATE`; SQLite
-writers are already serialised by `Database.write`), builds the next record with
-`audit_chain.append` and inserts it with the change it records, so the log and the data
+writers are already serialised by `Database.write`) once per transaction, builds the next
+record with `audit_chain.append` and inserts it with the change it records, so the log and the data
 commit or roll back together. Rows are never updated or deleted by the application.
 """
 
@@ -32,11 +32,7 @@ def record(
     payload: Mapping[str, Any] | None = None,
 ) -> AuditRecord:
     """Append one event to the log inside the caller's transaction."""
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        raise RuntimeError("audit_head row missing: run `qinglang db upgrade`")
+    head = _locked_head(session)
     prev = None if head.seq == 0 else AuditRecord(head.seq, at, "", "", "", {}, "", head.hash)
     rec = audit_chain.append(prev, at=at, actor=actor, kind=kind, subject=subject, payload=payload)
     session.add(
@@ -53,8 +49,27 @@ def record(
     )
     head.seq = rec.seq
     head.hash = rec.hash
-    session.flush()
+    # No flush here: a command's events go to the database together at its next flush or
+    # commit (one batched INSERT), while the head row stays locked until the commit.
     return rec
+
+
+_HEAD = "qinglang_audit_head"
+
+
+def _locked_head(session: Session) -> AuditHead:
+    """The head row, locked once per transaction and then reused by later events in it."""
+    transaction = session.get_transaction()
+    cached = session.info.get(_HEAD)
+    if cached is not None and cached[0] is transaction:
+        return cached[1]
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:
+        raise RuntimeError("audit_head row missing: run `qinglang db upgrade`")
+    session.info[_HEAD] = (transaction, head)
+    return head
 
 
 def _to_record(row: AuditRow) -> AuditRecord:
