@@ -1,9 +1,11 @@
-"""Per-client token buckets for the detect endpoints, kept in process memory.
+"""Per-client token buckets, kept in process memory.
 
 Each client IP gets a bucket of `rate_per_minute` tokens (the burst) refilled at
 `rate_per_minute / 60` tokens a second; a request takes one token or is answered 429 with
-Retry-After. The limit is per process: N replicas allow N times the rate (production puts the
-counters in Redis, see DESIGN.md "Scale-out").
+Retry-After. `period_seconds` changes the period the rate is counted over (the public
+reporting channel counts per hour: `TokenBucketLimiter(30, period_seconds=3600)`). The limit
+is per process: N replicas allow N times the rate (production puts the counters in Redis, see
+DESIGN.md "Scale-out").
 
 Requests are counted before their body is read or validated, so malformed requests count too.
 """
@@ -32,11 +34,14 @@ class TokenBucketLimiter:
         *,
         max_clients: int = MAX_CLIENTS,
         clock: Callable[[], float] = time.monotonic,
+        period_seconds: float = 60.0,
     ) -> None:
         if rate_per_minute < 1:
             raise ValueError("rate_per_minute must be at least 1")
+        if period_seconds <= 0:
+            raise ValueError("period_seconds must be positive")
         self.capacity = float(rate_per_minute)
-        self.refill_per_second = rate_per_minute / 60.0
+        self.refill_per_second = rate_per_minute / period_seconds
         self.max_clients = max_clients
         self._clock = clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
