@@ -97,7 +97,8 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
-        cmd = [sys.executable, "-m", "qinglang.cli", "serve", "--port", str(self.port)]
+        qinglang = Path(sys.executable).with_name("qinglang")
+        cmd = [str(qinglang), "serve", "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, env=self.env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
@@ -132,7 +133,7 @@ def report_body(i: int, texts: Sequence[str]) -> dict[str, Any]:
     text = texts[i % len(texts)]
     return {
         "text": f"{text}（举报编号{i}）",
-        "urls": [f"https://site{i % 500}.example.cn/post/{i}"],
+        "urls": [f"https://site{i % 500}.cn/post/{i}"],
     }
 
 
@@ -266,7 +267,7 @@ def _generate_cases(database_url: str, n: int) -> None:
                    NULL, 3,
                    TIMESTAMPTZ '2020-06-01' + (n * INTERVAL '17 seconds'),
                    TIMESTAMPTZ '2020-06-01' + (n * INTERVAL '17 seconds')
-                       + ((n * 7919) % 86400) * INTERVAL '1 second',
+                       + ((n::bigint * 7919) % 86400) * INTERVAL '1 second',
                    CASE WHEN s.state = 'closed'
                         THEN TIMESTAMPTZ '2020-06-02' + (n * INTERVAL '17 seconds') END
             FROM generate_series(1, :n) AS n

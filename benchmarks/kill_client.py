@@ -25,7 +25,7 @@ async def main(port: int, log_path: str, concurrency: int) -> None:
         try:
             for i in counter:
                 body = {"text": f"快来这个赌博网站下注，返水高（压力测试{i}）", "urls": []}
-                body["urls"] = [f"https://kill{i % 50}.example.cn/{i}"]
+                body["urls"] = [f"https://kill{i % 50}.cn/{i}"]
                 writer.write(request_bytes("POST", "/api/v1/reports", body, {}))
                 status, payload = await _read_response(reader)
                 if status == 201:

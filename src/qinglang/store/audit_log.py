@@ -1,9 +1,14 @@
 """The audit log in the database: append in the command's transaction, read back, verify.
 
-`record(session, ...)` locks the head row (`audit_head`, PostgreSQL `FOR UPDATE`; SQLite
-writers are already serialised by `Database.write`) once per transaction, builds the next
-record with `audit_chain.append` and inserts it with the change it records, so the log and the data
-commit or roll back together. Rows are never updated or deleted by the application.
+`record(session, ...)` validates an event at once (unknown kind, bad payload, naive time:
+`AuditError` before anything is written) and queues it on the session. Just before the
+transaction commits — or before anything in it reads the log — the queued events are chained:
+the head row (`audit_head`) is locked (PostgreSQL `SELECT ... FOR UPDATE`; SQLite writers are
+already serialised by `Database.write`), each event gets the next `seq` and its hash, and the
+rows go in with one batched INSERT. The log and the change it records commit or roll back
+together, and the head stays locked only for the last moments of a transaction, so
+concurrent writers on PostgreSQL wait for each other briefly. Rows are never updated or
+deleted by the application.
 """
 
 from __future__ import annotations
@@ -12,14 +17,16 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from qinglang.store import audit_chain
 from qinglang.store.audit_chain import AuditRecord, VerifyResult
 from qinglang.store.models import AuditHead, AuditRow
 
 BATCH = 2000
+_PENDING = "qinglang_audit_pending"
+_HEAD = "qinglang_audit_head"
 
 
 def record(
@@ -30,35 +37,55 @@ def record(
     kind: str,
     subject: str,
     payload: Mapping[str, Any] | None = None,
-) -> AuditRecord:
-    """Append one event to the log inside the caller's transaction."""
-    head = _locked_head(session)
-    prev = None if head.seq == 0 else AuditRecord(head.seq, at, "", "", "", {}, "", head.hash)
-    rec = audit_chain.append(prev, at=at, actor=actor, kind=kind, subject=subject, payload=payload)
-    session.add(
-        AuditRow(
-            seq=rec.seq,
-            at=rec.at,
-            actor=rec.actor,
-            kind=rec.kind,
-            subject=rec.subject,
-            payload=rec.payload,
-            prev_hash=rec.prev_hash,
-            hash=rec.hash,
-        )
+) -> None:
+    """Queue one event for the log of the caller's transaction (validated now)."""
+    checked = audit_chain.append(
+        None, at=at, actor=actor, kind=kind, subject=subject, payload=payload
     )
-    head.seq = rec.seq
-    head.hash = rec.hash
-    # No flush here: a command's events go to the database together at its next flush or
-    # commit (one batched INSERT), while the head row stays locked until the commit.
-    return rec
+    session.info.setdefault(_PENDING, []).append(checked)
 
 
-_HEAD = "qinglang_audit_head"
+def write_pending(session: Session) -> list[AuditRecord]:
+    """Chain and insert the queued events now (commit and log reads do it by themselves)."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return []
+    head = _locked_head(session)
+    out = []
+    for queued in pending:
+        prev = (
+            None
+            if head.seq == 0
+            else AuditRecord(head.seq, at=queued.at, actor="", kind="", subject="", hash=head.hash)
+        )
+        rec = audit_chain.append(
+            prev,
+            at=queued.at,
+            actor=queued.actor,
+            kind=queued.kind,
+            subject=queued.subject,
+            payload=queued.payload,
+        )
+        session.add(
+            AuditRow(
+                seq=rec.seq,
+                at=rec.at,
+                actor=rec.actor,
+                kind=rec.kind,
+                subject=rec.subject,
+                payload=rec.payload,
+                prev_hash=rec.prev_hash,
+                hash=rec.hash,
+            )
+        )
+        head.seq, head.hash = rec.seq, rec.hash
+        out.append(rec)
+    session.flush()
+    return out
 
 
 def _locked_head(session: Session) -> AuditHead:
-    """The head row, locked once per transaction and then reused by later events in it."""
+    """The head row, locked once per transaction and then reused by later writes in it."""
     transaction = session.get_transaction()
     cached = session.info.get(_HEAD)
     if cached is not None and cached[0] is transaction:
@@ -70,6 +97,26 @@ def _locked_head(session: Session) -> AuditHead:
         raise RuntimeError("audit_head row missing: run `qinglang db upgrade`")
     session.info[_HEAD] = (transaction, head)
     return head
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    write_pending(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+    session.info.pop(_HEAD, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _before_log_read(state: ORMExecuteState) -> None:
+    """A read of the log inside a transaction sees the events queued before it."""
+    if not state.is_select or not state.session.info.get(_PENDING):
+        return
+    if any(m.class_ in (AuditRow, AuditHead) for m in state.all_mappers):
+        write_pending(state.session)
 
 
 def _to_record(row: AuditRow) -> AuditRecord:

@@ -32,7 +32,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     db = getattr(request.app.state, "database", None)
     if db is None:
         raise ProblemError("not-found", "治理数据库未配置。", log_message="no database configured")

@@ -13,14 +13,16 @@ from qinglang.settings import Settings
 from qinglang.web.problems import ProblemError
 
 
-def get_app_settings(request: Request) -> Settings:
+# Dependencies without I/O are coroutines: FastAPI runs sync dependencies in the thread pool,
+# one hop each, which costs more than they do.
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
-def get_detector(request: Request) -> Detector:
+async def get_detector(request: Request) -> Detector:
     return request.app.state.detector_provider.get()
 
 

@@ -29,7 +29,7 @@ IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
 MAX_PAGE = 200
 
 
-def get_blobs(request: Request) -> BlobStore:
+async def get_blobs(request: Request) -> BlobStore:
     return request.app.state.blobs
 
 

@@ -68,14 +68,16 @@ def _limit(request: Request, settings: SettingsDep, name: str, per_hour: int, wh
     return key
 
 
-def reporting_client(request: Request, settings: SettingsDep) -> str:
+# Dependencies that do no I/O are coroutines, so FastAPI calls them on the event loop
+# instead of hopping to the thread pool once each.
+async def reporting_client(request: Request, settings: SettingsDep) -> str:
     """The caller's keyed address hash; 429 over QINGLANG_REPORT_RATE_LIMIT_PER_HOUR."""
     return _limit(
         request, settings, "report_limiter", settings.report_rate_limit_per_hour, "举报提交"
     )
 
 
-def lookup_client(request: Request, settings: SettingsDep) -> str:
+async def lookup_client(request: Request, settings: SettingsDep) -> str:
     per_hour = settings.report_rate_limit_per_hour * LOOKUP_FACTOR
     return _limit(request, settings, "report_lookup_limiter", per_hour, "举报查询")
 
