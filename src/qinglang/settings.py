@@ -79,6 +79,15 @@ class Settings(BaseSettings):
         le=65535,
         description="TCP port `qinglang serve` listens on.",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Worker processes of `qinglang serve` (uvicorn). Each holds its own detector; on "
+            "SQLite the processes take turns as the one writer."
+        ),
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO",
         description="Lowest level of log records written (case-insensitive).",

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 log = logging.getLogger("qinglang.cli")
 
 APP_FACTORY = "qinglang.web.app:create_served_app"
+HTTP_PROTOCOL = "qinglang.web.http_protocol:NoDelayHTTPProtocol"
 
 
 def serve(
@@ -27,6 +28,15 @@ def serve(
     reload: Annotated[
         bool, typer.Option("--reload", help="Restart when source files change (development).")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Worker processes. [default: QINGLANG_WORKERS or 1]",
+        ),
+    ] = None,
 ) -> None:
     """Serve the JSON API (docs at /docs)."""
     import uvicorn
@@ -43,13 +53,24 @@ def serve(
     configure_logging(settings.log_level)
     bind_host = host or settings.host
     bind_port = port or settings.port
+    processes = workers or settings.workers
+    if reload and processes > 1:
+        typer.echo("error: --reload works with one worker only", err=True)
+        raise typer.Exit(2)
     shown = f"[{bind_host}]" if ":" in bind_host else bind_host
-    log.info("serving Qinglang on http://%s:%d (API docs at /docs)", shown, bind_port)
+    log.info(
+        "serving Qinglang on http://%s:%d with %d worker(s) (API docs at /docs)",
+        shown,
+        bind_port,
+        processes,
+    )
     uvicorn.run(
         APP_FACTORY,
         factory=True,
         host=bind_host,
         port=bind_port,
         reload=reload,
+        workers=processes,
+        http=HTTP_PROTOCOL,
         log_config=None,
     )

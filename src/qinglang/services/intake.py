@@ -67,7 +67,6 @@ from qinglang.store import audit_log
 from qinglang.store.blobs import BlobError, BlobStore, check_digest, digest_of, safe_name
 from qinglang.store.db import Database
 from qinglang.store.models import (
-    AuditHead,
     Blob,
     Case,
     IntakeAttachment,
@@ -469,10 +468,20 @@ def store_attachments(blobs: BlobStore, prepared: Prepared) -> None:
 # ---------------------------------------------------------------- recording
 
 
-def _lock_writers(session: Session) -> None:
-    """Serialise intake writers before the dedupe read (PostgreSQL: every writer locks the
-    audit head anyway; SQLite: `Database.write` already holds the one writer lock)."""
-    session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update()).first()
+def _lock_dedupe_keys(session: Session, p: Prepared) -> None:
+    """PostgreSQL: serialise only the writers that could merge into the same lead.
+
+    Each URL key and the content hash take a transaction-level advisory lock (in sorted
+    order, so two writers never wait for each other in a cycle); reports about different
+    pages proceed side by side, two reports of one page are deduplicated in turn. SQLite
+    needs nothing: `Database.write` already holds its one writer lock.
+    """
+    keys = set(p.url_keys)
+    if p.content_hash is not None and p.substantive:
+        keys.add(p.content_hash)
+    for key in sorted(keys):
+        # 63 bits of the SHA-256 key: a signed bigint, as pg_advisory_xact_lock takes.
+        session.execute(select(func.pg_advisory_xact_lock(int(key[:15], 16)))).first()
 
 
 def _link_subject(session: Session, p: Prepared) -> Subject | None:
@@ -638,8 +647,8 @@ def _case_title(p: Prepared) -> str:
 def record(session: Session, p: Prepared) -> Receipt:
     """Store a prepared arrival in the caller's transaction; see the module docstring."""
     at = p.at
-    if session.get_bind().dialect.name != "sqlite":
-        _lock_writers(session)
+    if session.get_bind().dialect.name == "postgresql":
+        _lock_dedupe_keys(session, p)
     subject = _link_subject(session, p)
     if p.jurisdiction is not None:
         jurisdiction = p.jurisdiction
