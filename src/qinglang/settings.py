@@ -186,7 +186,8 @@ class Settings(BaseSettings):
         ge=0,
         description=(
             "Public reports (POST /api/v1/reports) accepted per client address per hour "
-            "(token bucket, bursts up to the same number); 0 disables the limit."
+            "(token bucket, bursts up to the same number; IPv6 counted per /64); status "
+            "look-ups by ticket are allowed ten times as many. 0 disables both limits."
         ),
     )
     max_attachment_bytes: int = Field(
@@ -198,10 +199,11 @@ class Settings(BaseSettings):
         default=20,
         ge=2,
         description=(
-            "Intake items against one target (domain or subject) within "
-            "QINGLANG_FLOOD_WINDOW_MINUTES above which new items are flagged as flooding; "
-            "when most of them come from few clients they are flagged as coordinated "
-            "malicious reporting (恶意举报)."
+            "Public tips against one target (ledger subject or registrable domain) within "
+            "QINGLANG_FLOOD_WINDOW_MINUTES above which new tips are flagged as flooding; "
+            "when most of them come from few clients or one text template they are flagged "
+            "as coordinated malicious reporting (恶意举报). The check reads at most the latest "
+            "5 x threshold tips, so it stays cheap during a flood."
         ),
     )
     flood_window_minutes: int = Field(
