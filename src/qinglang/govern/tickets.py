@@ -86,9 +86,25 @@ def format_ticket(chars: str) -> str:
     return "-".join([PREFIX, *groups])
 
 
-def new_ticket(choice: Callable[[str], str] = secrets.choice) -> str:
-    """A fresh ticket; `choice` picks one character of a string (default: `secrets.choice`)."""
-    body = "".join(choice(ALPHABET) for _ in range(RANDOM_CHARS))
+_SPACE = BASE**RANDOM_CHARS  # every possible body, as one number
+
+
+def new_ticket(choice: Callable[[str], str] | None = None) -> str:
+    """A fresh ticket; `choice` picks one character of a string (default: from `secrets`).
+
+    By default one uniform number below 31**23 from `secrets.randbelow`, written in base 31:
+    its digits are 23 independent uniform characters, the same distribution as 23 calls of
+    `secrets.choice`, for one read of the system's randomness instead of 23.
+    """
+    if choice is None:
+        n = secrets.randbelow(_SPACE)
+        digits = []
+        for _ in range(RANDOM_CHARS):
+            n, d = divmod(n, BASE)
+            digits.append(ALPHABET[d])
+        body = "".join(digits)
+    else:
+        body = "".join(choice(ALPHABET) for _ in range(RANDOM_CHARS))
     return format_ticket(body + check_character(body))
 
 

@@ -36,7 +36,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, false, func, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    false,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -479,9 +497,61 @@ def _lock_dedupe_keys(session: Session, p: Prepared) -> None:
     keys = set(p.url_keys)
     if p.content_hash is not None and p.substantive:
         keys.add(p.content_hash)
-    for key in sorted(keys):
-        # 63 bits of the SHA-256 key: a signed bigint, as pg_advisory_xact_lock takes.
-        session.execute(select(func.pg_advisory_xact_lock(int(key[:15], 16)))).first()
+    if not keys:
+        return
+    # 63 bits of the SHA-256 key: a signed bigint, as pg_advisory_xact_lock takes. All locks in
+    # one round trip: PostgreSQL evaluates a select list from left to right, so the locks are
+    # still taken in sorted order.
+    params = _numbered("k", [int(key[:15], 16) for key in sorted(keys)])
+    session.connection().execute(_advisory_locks(len(params)), params).first()
+
+
+def _numbered(prefix: str, values: Sequence[Any]) -> dict[str, Any]:
+    return {f"{prefix}{i}": v for i, v in enumerate(values)}
+
+
+def _in_list(prefix: str, n: int) -> list[Any]:
+    """`n` numbered parameters for an IN list. Statements are cached per list length: an
+    "expanding" parameter would be re-rendered into the SQL on every execution."""
+    return [bindparam(f"{prefix}{i}") for i in range(n)]
+
+
+_ADVISORY: dict[int, Select[Any]] = {}
+
+
+def _advisory_locks(n: int) -> Select[Any]:
+    stmt = _ADVISORY.get(n)
+    if stmt is None:
+        stmt = select(
+            *(func.pg_advisory_xact_lock(bindparam(f"k{i}", type_=BigInteger)) for i in range(n))
+        )
+        _ADVISORY[n] = stmt
+    return stmt
+
+
+# Core statements on the tables, built once: `record` runs them for every report, and building
+# and caching an ORM statement costs more CPU than SQLite takes to run it.
+_ITEMS = IntakeItem.__table__
+_URLS = IntakeUrl.__table__
+_CASES = Case.__table__
+_DOMAINS = SubjectDomain.__table__
+
+_DOMAIN_OWNERS: dict[int, Select[Any]] = {}
+
+
+def _domain_owners(n: int) -> Select[Any]:
+    stmt = _DOMAIN_OWNERS.get(n)
+    if stmt is None:
+        stmt = select(_DOMAINS.c.domain, _DOMAINS.c.subject_id).where(
+            _DOMAINS.c.domain.in_(_in_list("d", n))
+        )
+        _DOMAIN_OWNERS[n] = stmt
+    return stmt
+
+
+_INSERT_ITEM = insert(_ITEMS)
+_INSERT_URL = insert(_URLS)
+_INSERT_ATTACHMENT = insert(IntakeAttachment.__table__)
 
 
 def _link_subject(session: Session, p: Prepared) -> Subject | None:
@@ -506,12 +576,11 @@ def _link_subject(session: Session, p: Prepared) -> Subject | None:
     candidates: list[list[str]] = [rules.domain_candidates(rules.url_host(u)) for u in p.urls]
     wanted = {d for c in candidates for d in c}
     if wanted:
+        domains = sorted(wanted)
         owners = dict(
-            session.execute(
-                select(SubjectDomain.domain, SubjectDomain.subject_id).where(
-                    SubjectDomain.domain.in_(sorted(wanted))
-                )
-            ).all()
+            session.connection()
+            .execute(_domain_owners(len(domains)), _numbered("d", domains))
+            .all()
         )
         for cands in candidates:
             for domain in cands:  # longest first
@@ -548,7 +617,42 @@ def _link_subject(session: Session, p: Prepared) -> Subject | None:
     return None
 
 
-_OPEN = Case.state.not_in([s.value for s in TERMINAL])
+_OPEN = _CASES.c.state.not_in([s.value for s in TERMINAL])
+
+
+def _lead_by_url(n: int) -> Select[Any]:
+    return (
+        select(_CASES.c.id, _CASES.c.state, literal("url").label("by"))
+        .join(_ITEMS, _ITEMS.c.case_id == _CASES.c.id)
+        .join(_URLS, _URLS.c.intake_id == _ITEMS.c.id)
+        .where(_URLS.c.url_key.in_(_in_list("u", n)), _OPEN)
+        .order_by(_CASES.c.id)
+        .limit(1)
+    )
+
+
+_LEAD_BY_CONTENT = (
+    select(_CASES.c.id, _CASES.c.state, literal("content_hash").label("by"))
+    .join(_ITEMS, _ITEMS.c.case_id == _CASES.c.id)
+    .where(_ITEMS.c.content_hash == bindparam("chash"), _OPEN)
+    .order_by(_CASES.c.id)
+    .limit(1)
+)
+_OPEN_LEAD: dict[tuple[int, bool], Select[Any] | CompoundSelect[Any]] = {
+    (0, True): _LEAD_BY_CONTENT
+}
+
+
+def _open_lead(n: int, chash: bool) -> Select[Any] | CompoundSelect[Any]:
+    stmt = _OPEN_LEAD.get((n, chash))
+    if stmt is None:
+        stmt = _lead_by_url(n)
+        if chash:
+            # Both candidates in one query (one round trip); each side is a subquery so that
+            # its own ORDER BY and LIMIT are allowed on SQLite.
+            stmt = union_all(select(stmt.subquery()), select(_LEAD_BY_CONTENT.subquery()))
+        _OPEN_LEAD[n, chash] = stmt
+    return stmt
 
 
 def find_open_lead(
@@ -556,28 +660,34 @@ def find_open_lead(
 ) -> tuple[int, str, str] | None:
     """(case id, case state, "url") of the oldest open case holding an item with one of
     `url_keys`, else (..., "content_hash") of one holding an item with content hash `chash`."""
-    if url_keys:
-        row = session.execute(
-            select(Case.id, Case.state)
-            .join(IntakeItem, IntakeItem.case_id == Case.id)
-            .join(IntakeUrl, IntakeUrl.intake_id == IntakeItem.id)
-            .where(IntakeUrl.url_key.in_(list(url_keys)), _OPEN)
-            .order_by(Case.id)
-            .limit(1)
-        ).first()
-        if row is not None:
-            return row[0], row[1], "url"
+    if not url_keys and chash is None:
+        return None
+    params = _numbered("u", url_keys)
     if chash is not None:
-        row = session.execute(
-            select(Case.id, Case.state)
-            .join(IntakeItem, IntakeItem.case_id == Case.id)
-            .where(IntakeItem.content_hash == chash, _OPEN)
-            .order_by(Case.id)
-            .limit(1)
-        ).first()
-        if row is not None:
-            return row[0], row[1], "content_hash"
+        params["chash"] = chash
+    stmt = _open_lead(len(url_keys), chash is not None)
+    rows = session.connection().execute(stmt, params).all()
+    for by in ("url", "content_hash"):  # a URL match wins over a content match
+        for case_id, state, found_by in rows:
+            if found_by == by:
+                return case_id, state, by
     return None
+
+
+_RECENT_TIPS = (
+    select(_ITEMS.c.client_hash, _ITEMS.c.content_hash)
+    .where(
+        _ITEMS.c.target_key == bindparam("target"),
+        _ITEMS.c.received_at > bindparam("since", type_=_ITEMS.c.received_at.type),
+        _ITEMS.c.source == rules.PublicTip.name,
+    )
+    .order_by(_ITEMS.c.received_at.desc())
+    .limit(bindparam("sample", type_=Integer))
+    .subquery()
+)
+_TARGET_ACTIVITY = select(
+    _RECENT_TIPS.c.client_hash, _RECENT_TIPS.c.content_hash, func.count()
+).group_by(_RECENT_TIPS.c.client_hash, _RECENT_TIPS.c.content_hash)
 
 
 def target_activity(
@@ -590,22 +700,11 @@ def target_activity(
 ) -> rules.TargetActivity:
     """The most recent public tips (at most `sample - 1`) against `target` received after
     `since`, plus the one being recorded. Bounded, so a flood does not slow each new tip."""
-    recent = (
-        select(IntakeItem.client_hash, IntakeItem.content_hash)
-        .where(
-            IntakeItem.target_key == target,
-            IntakeItem.received_at > since,
-            IntakeItem.source == rules.PublicTip.name,
-        )
-        .order_by(IntakeItem.received_at.desc())
-        .limit(sample - 1)
-        .subquery()
+    rows = (
+        session.connection()
+        .execute(_TARGET_ACTIVITY, {"target": target, "since": since, "sample": sample - 1})
+        .all()
     )
-    rows = session.execute(
-        select(recent.c.client_hash, recent.c.content_hash, func.count()).group_by(
-            recent.c.client_hash, recent.c.content_hash
-        )
-    ).all()
     per_client: Counter[str] = Counter()
     per_content: Counter[str] = Counter()
     count = 1
@@ -624,9 +723,9 @@ def target_activity(
 
 def _ensure_blob(session: Session, a: PreparedAttachment, at: datetime) -> None:
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(Blob)
+        dialect_insert(Blob)
         .values(digest=a.digest, size=a.size, media_type=a.media_type, created_at=at)
         .on_conflict_do_nothing(index_elements=["digest"])
     )
@@ -647,9 +746,13 @@ def _case_title(p: Prepared) -> str:
 def record(session: Session, p: Prepared) -> Receipt:
     """Store a prepared arrival in the caller's transaction; see the module docstring."""
     at = p.at
+    # The statements below run on the session's connection, past the unit of work: whatever
+    # the caller left pending goes in first, as the ORM's autoflush used to ensure.
+    session.flush()
     if session.get_bind().dialect.name == "postgresql":
         _lock_dedupe_keys(session, p)
     subject = _link_subject(session, p)
+    subject_id = subject.id if subject is not None else None
     if p.jurisdiction is not None:
         jurisdiction = p.jurisdiction
     elif subject is not None and not p.regulator:
@@ -659,7 +762,7 @@ def record(session: Session, p: Prepared) -> Receipt:
             jurisdiction = p.fallback_jurisdiction
     else:
         jurisdiction = p.fallback_jurisdiction
-    target = rules.target_key(subject.id if subject is not None else None, p.urls)
+    target = rules.target_key(subject_id, p.urls)
     ticket = new_ticket()
     actor = p.actor or f"public:{ticket}"
 
@@ -690,50 +793,60 @@ def record(session: Session, p: Prepared) -> Receipt:
             created_by=actor,
             title=_case_title(p),
             summary=(p.text or "")[:SUMMARY_CHARS] or None,
-            subject_id=subject.id if subject is not None else None,
+            subject_id=subject_id,
             source=p.source.name,
         )
         case_id, case_state = case.id, case.state
-    item = IntakeItem(
-        ticket=ticket,
-        source=p.source.name,
-        status="merged" if found is not None else "lead",
-        title=p.title,
-        text=p.text,
-        urls=list(p.urls),
-        content_hash=p.content_hash,
-        target_key=target,
-        subject_id=subject.id if subject is not None else None,
-        case_id=case_id,
-        jurisdiction=jurisdiction,
-        categories=[dict(c) for c in p.categories],
-        verdict=p.verdict,
-        flags=flags,
-        client_hash=p.client_hash,
-        created_by=actor,
-        organisation_id=p.operator_org,
-        discovered_at=p.discovered_at,
-        deadline_at=p.deadline_at,
-        public_result=None,
-        received_at=at,
-        updated_at=at,
-    )
-    session.add(item)
-    session.flush()
-    for key in p.url_keys:
-        session.add(IntakeUrl(intake_id=item.id, url_key=key))
-    for a in p.attachments:
-        _ensure_blob(session, a, at)
-        session.add(
-            IntakeAttachment(
-                intake_id=item.id,
-                digest=a.digest,
-                name=a.name,
-                media_type=a.media_type,
-                size=a.size,
-            )
+    status = "merged" if found is not None else "lead"
+    connection = session.connection()
+    item_id = connection.execute(
+        _INSERT_ITEM,
+        {
+            "ticket": ticket,
+            "source": p.source.name,
+            "status": status,
+            "title": p.title,
+            "text": p.text,
+            "urls": list(p.urls),
+            "content_hash": p.content_hash,
+            "target_key": target,
+            "subject_id": subject_id,
+            "case_id": case_id,
+            "jurisdiction": jurisdiction,
+            "categories": [dict(c) for c in p.categories],
+            "verdict": p.verdict,
+            "flags": flags,
+            "client_hash": p.client_hash,
+            "created_by": actor,
+            "organisation_id": p.operator_org,
+            "discovered_at": p.discovered_at,
+            "deadline_at": p.deadline_at,
+            "public_result": None,
+            "received_at": at,
+            "updated_at": at,
+        },
+    ).inserted_primary_key[0]
+    if p.url_keys:
+        connection.execute(
+            _INSERT_URL, [{"intake_id": item_id, "url_key": key} for key in p.url_keys]
         )
-    subject_ref = f"intake:{item.id}"
+    if p.attachments:
+        for a in p.attachments:
+            _ensure_blob(session, a, at)
+        connection.execute(
+            _INSERT_ATTACHMENT,
+            [
+                {
+                    "intake_id": item_id,
+                    "digest": a.digest,
+                    "name": a.name,
+                    "media_type": a.media_type,
+                    "size": a.size,
+                }
+                for a in p.attachments
+            ],
+        )
+    subject_ref = f"intake:{item_id}"
     received: dict[str, Any] = {"ticket": ticket, "source": p.source.name}
     if p.urls:
         received["urls"] = list(p.urls)
@@ -782,17 +895,16 @@ def record(session: Session, p: Prepared) -> Receipt:
             subject=subject_ref,
             payload=payload,
         )
-    session.flush()
     return Receipt(
-        item_id=item.id,
+        item_id=item_id,
         ticket=ticket,
         source=p.source.name,
-        status=item.status,
+        status=status,
         case_id=case_id,
         case_state=case_state,
         merged_by=merged_by,
         flags=tuple(flags),
-        subject_id=item.subject_id,
+        subject_id=subject_id,
         received_at=at,
     )
 

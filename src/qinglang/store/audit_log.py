@@ -17,8 +17,10 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from qinglang.store import audit_chain
 from qinglang.store.audit_chain import AuditRecord, VerifyResult
@@ -51,50 +53,88 @@ def write_pending(session: Session) -> list[AuditRecord]:
     if not pending:
         return []
     head = _locked_head(session)
+    seq, prev_hash = head
     out = []
     for queued in pending:
-        prev = (
-            None
-            if head.seq == 0
-            else AuditRecord(head.seq, at=queued.at, actor="", kind="", subject="", hash=head.hash)
-        )
-        rec = audit_chain.append(
-            prev,
-            at=queued.at,
-            actor=queued.actor,
-            kind=queued.kind,
-            subject=queued.subject,
-            payload=queued.payload,
-        )
-        session.add(
-            AuditRow(
-                seq=rec.seq,
-                at=rec.at,
-                actor=rec.actor,
-                kind=rec.kind,
-                subject=rec.subject,
-                payload=rec.payload,
-                prev_hash=rec.prev_hash,
-                hash=rec.hash,
+        # `record` validated and normalised the event: only its place in the chain is new.
+        seq += 1
+        fields = {
+            "seq": seq,
+            "at": queued.at,
+            "actor": queued.actor,
+            "kind": queued.kind,
+            "subject": queued.subject,
+            "payload": queued.payload,
+        }
+        digest = audit_chain.chain_hash(prev_hash, fields)
+        out.append(
+            AuditRecord(
+                seq,
+                queued.at,
+                queued.actor,
+                queued.kind,
+                queued.subject,
+                queued.payload,
+                prev_hash,
+                digest,
             )
         )
-        head.seq, head.hash = rec.seq, rec.hash
-        out.append(rec)
-    session.flush()
+        prev_hash = digest
+    # Core statements, not unit-of-work objects: the rows are never modified afterwards and
+    # this runs once per command, so the ORM's bookkeeping would be pure cost.
+    connection = session.connection()
+    connection.execute(
+        _INSERT_ROWS,
+        [
+            {
+                "seq": r.seq,
+                "at": r.at,
+                "actor": r.actor,
+                "kind": r.kind,
+                "subject": r.subject,
+                "payload": r.payload,
+                "prev_hash": r.prev_hash,
+                "hash": r.hash,
+            }
+            for r in out
+        ],
+    )
+    connection.execute(_UPDATE_HEAD, {"new_seq": seq, "new_hash": prev_hash})
+    head[0], head[1] = seq, prev_hash
+    # A head object loaded earlier in this session (verify_log, session.get) must not show the
+    # old values.
+    loaded = session.identity_map.get(_HEAD_IDENTITY)
+    if loaded is not None:
+        set_committed_value(loaded, "seq", seq)
+        set_committed_value(loaded, "hash", prev_hash)
     return out
 
 
-def _locked_head(session: Session) -> AuditHead:
-    """The head row, locked once per transaction and then reused by later writes in it."""
+_AUDIT = AuditRow.__table__
+_HEAD_TABLE = AuditHead.__table__
+_HEAD_IDENTITY = identity_key(AuditHead, 1)
+_INSERT_ROWS = insert(_AUDIT)
+_SELECT_HEAD = (
+    select(_HEAD_TABLE.c.seq, _HEAD_TABLE.c.hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
+)
+_UPDATE_HEAD = (
+    update(_HEAD_TABLE)
+    .where(_HEAD_TABLE.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+
+
+def _locked_head(session: Session) -> list[Any]:
+    """[seq, hash] of the head row, locked once per transaction and then kept up to date by
+    later writes in it."""
     transaction = session.get_transaction()
     cached = session.info.get(_HEAD)
     if cached is not None and cached[0] is transaction:
         return cached[1]
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
+    row = session.connection().execute(_SELECT_HEAD).first()
+    if row is None:
         raise RuntimeError("audit_head row missing: run `qinglang db upgrade`")
+    head = [row[0], row[1]]
     session.info[_HEAD] = (transaction, head)
     return head
 
