@@ -73,7 +73,16 @@ def _t2s_chars(chars: list[str]) -> dict[str, str]:
     out = conv.convert(joined).split("\n")
     if len(out) != len(chars):  # defensive: fall back to one call per character
         out = [conv.convert(c) for c in chars]
-    return {c: o for c, o in zip(chars, out, strict=True) if o != c and len(o) == 1}
+    table = {c: o for c, o in zip(chars, out, strict=True) if o != c and len(o) == 1}
+    # OpenCC maps a few characters to another traditional form (薴 → 苧, then 苧 → 苎): follow
+    # each chain to its end so that normalising is idempotent.
+    for c, o in table.items():
+        seen = {c}
+        while o in table and o not in seen:
+            seen.add(o)
+            o = table[o]
+        table[c] = o
+    return table
 
 
 # Dense list tables cover code points below this; str.translate looks a list up without
