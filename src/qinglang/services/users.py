@@ -201,17 +201,6 @@ def update_user(
     return user
 
 
-def set_password(session: Session, user_id: int, password: str, at: datetime) -> None:
-    user = session.get(User, user_id)
-    if user is None:
-        raise not_found("user", "用户", user_id)
-    try:
-        user.password_hash = hash_password(password)
-    except PasswordPolicyError as exc:
-        raise invalid("weak_password", str(exc), exc.message_zh) from None
-    user.updated_at = at
-
-
 def list_users(session: Session) -> list[User]:
     return list(session.execute(select(User).order_by(User.id)).scalars())
 
