@@ -59,10 +59,11 @@ def pg_base_url() -> str | None:
     return url
 
 
-def schema_url(base: str, schema: str, *, fresh: bool) -> str:
+def bench_schema_url(base: str, schema: str, *, fresh: bool) -> str:
+    """A URL into `schema` on the server of `base`, created (or emptied when `fresh`)."""
     from sqlalchemy import create_engine
 
-    from qinglang.store.db import Database
+    from qinglang.store.db import Database, schema_url
 
     admin = create_engine(Database(base).url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -70,8 +71,7 @@ def schema_url(base: str, schema: str, *, fresh: bool) -> str:
             conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
     admin.dispose()
-    sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    return schema_url(base, schema)
 
 
 def free_port() -> int:
@@ -333,7 +333,7 @@ def case_database(base: str, n: int) -> str:
     from qinglang.store.db import Database
     from qinglang.store.models import Case
 
-    url = schema_url(base, CASE_SCHEMA, fresh=False)
+    url = bench_schema_url(base, CASE_SCHEMA, fresh=False)
     db = Database(url)
     try:
         ready = migrate.is_current(db)
@@ -343,7 +343,7 @@ def case_database(base: str, n: int) -> str:
     finally:
         db.dispose()
     if not ready:
-        url = schema_url(base, CASE_SCHEMA, fresh=True)
+        url = bench_schema_url(base, CASE_SCHEMA, fresh=True)
         start = time.perf_counter()
         _generate_cases(url, n)
         print(f"generated {n:,} cases in {time.perf_counter() - start:.0f} s", file=sys.stderr)
@@ -519,7 +519,7 @@ def section(texts: Sequence[str], *, repeats: int, quick: bool = False) -> list[
     backends.append(("SQLite (WAL, synchronous=NORMAL)", f"sqlite:///{tmp}/reports.db"))
     pg = pg_base_url()
     if pg:
-        backends.append(("PostgreSQL 15", schema_url(pg, "qlbench_reports", fresh=True)))
+        backends.append(("PostgreSQL 15", bench_schema_url(pg, "qlbench_reports", fresh=True)))
     for label, url in backends:
         for workers in (1, 2):
             r = reports_over_http(

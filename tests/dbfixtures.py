@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -24,7 +23,7 @@ from qinglang.govern.actors import Role
 from qinglang.services.principal import Principal
 from qinglang.services.users import create_organisation, create_token, create_user, principal_of
 from qinglang.store import migrate
-from qinglang.store.db import Database
+from qinglang.store.db import Database, schema_url
 from qinglang.store.models import Base
 
 PG_ENV = "QINGLANG_TEST_DATABASE_URL"
@@ -53,8 +52,7 @@ def _pg_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
         conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    url = schema_url(base, schema)
     db = Database(url)
     migrate.upgrade(db)
     db.dispose()

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import URL, Engine, make_url
@@ -41,6 +42,16 @@ PING_AFTER_IDLE_S = 2.0  # a pooled PostgreSQL connection idle this long is ping
 
 class DatabaseURLError(ValueError):
     """A database URL this platform does not support."""
+
+
+def schema_url(base: str, schema: str) -> str:
+    """`base` (a PostgreSQL URL) with every connection's search path set to `schema` alone.
+
+    Tests and benchmarks use it to keep their tables in a schema of their own, so that runs
+    sharing one server never meet.
+    """
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
 def normalize_url(url: str | URL) -> URL:
