@@ -31,8 +31,6 @@ whole table; the SQL is shaped for the indexes of `qinglang.store.models` (see d
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 import unicodedata
@@ -73,7 +71,7 @@ from qinglang.govern.identifiers import (
     division_level,
     normalize_division,
 )
-from qinglang.services import case_store
+from qinglang.services import case_store, cursors
 from qinglang.services.errors import ServiceError, conflict, forbidden, invalid, not_found
 from qinglang.services.principal import CASE_ROLES, Principal
 from qinglang.store import audit_log
@@ -633,22 +631,14 @@ def _few_matches(
 
 def encode_cursor(at: datetime, case_id: int) -> str:
     micros = (at - _EPOCH) // timedelta(microseconds=1)
-    return base64.urlsafe_b64encode(f"{micros}:{case_id}".encode()).decode().rstrip("=")
+    return cursors.encode(f"{micros}:{case_id}")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     bad = invalid(
         "bad_cursor", "cursor is not one this API gave out", "分页游标无效，请从第一页重新查询。"
     )
-    if not isinstance(cursor, str) or not cursor.isascii() or len(cursor) > 64:
-        raise bad
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
-        raise bad from None
-    match = _CURSOR.fullmatch(text)
-    if match is None:
-        raise bad
+    match = cursors.decode(cursor, _CURSOR, bad, 64)
     micros, case_id = int(match[1]), int(match[2])
     try:
         at = _EPOCH + timedelta(microseconds=micros)

@@ -19,8 +19,6 @@ what needs the database and the caller:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -46,6 +44,7 @@ from qinglang.govern.identifiers import (
     normalize_domain,
     parse_icp_filing,
 )
+from qinglang.services import cursors
 from qinglang.services.errors import ServiceError, conflict, forbidden, invalid, not_found
 from qinglang.services.principal import Principal
 from qinglang.store import audit_log
@@ -702,21 +701,15 @@ _CURSOR = re.compile(r"s1:([0-9]{1,10})")
 
 
 def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"s1:{last_id}".encode()).decode().rstrip("=")
+    return cursors.encode(f"s1:{last_id}")
 
 
 def decode_cursor(cursor: str) -> int:
     bad = invalid(
         "bad_cursor", "malformed cursor", "分页游标无效，请使用上一页返回的 next_cursor。"
     )
-    if len(cursor) > 64:
-        raise bad
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise bad from None
-    m = _CURSOR.fullmatch(text)
-    if m is None or int(m[1]) > core.MAX_ID:
+    m = cursors.decode(cursor, _CURSOR, bad, 64)
+    if int(m[1]) > core.MAX_ID:
         raise bad
     return int(m[1])
 

@@ -32,6 +32,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from qinglang.govern.clock import require_aware, shanghai_date, to_shanghai
+from qinglang.services import cursors
 from qinglang.services.cases import (
     NOTICE_ANSWERED,
     NOTICE_SENT,
@@ -142,23 +143,14 @@ def _for(principal: Principal, view: NoticeView) -> NoticeView:
 
 
 def _encode(notice_id: int) -> str:
-    return base64.urlsafe_b64encode(f"n:{notice_id}".encode()).decode().rstrip("=")
+    return cursors.encode(f"n:{notice_id}")
 
 
 def _decode(cursor: str) -> int:
     bad = invalid(
         "bad_cursor", "cursor is not one this API gave out", "分页游标无效，请从第一页重新查询。"
     )
-    if not cursor.isascii() or len(cursor) > 32:
-        raise bad
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, ValueError):
-        raise bad from None
-    match = _CURSOR.fullmatch(text)
-    if match is None:
-        raise bad
-    return int(match[1])
+    return int(cursors.decode(cursor, _CURSOR, bad, 32)[1])
 
 
 def list_notices(
