@@ -220,6 +220,32 @@ class Settings(BaseSettings):
         ),
     )
 
+    redis_url: str | None = Field(
+        default=None,
+        description=(
+            "Redis URL (redis://host:6379/0) for the guard's live counters (play sessions, "
+            "usage seconds) shared by all API replicas and workers; unset keeps them in the "
+            "process (embedded default, one worker)."
+        ),
+    )
+    guard_play_days: Literal["schedule", "literal"] = Field(
+        default="schedule",
+        description=(
+            "Reading of nppa-2021's play days: `schedule` (Fridays plus the rest days of the "
+            "State Council schedule; a make-up workday weekend is not playable) or `literal` "
+            "(every Friday, Saturday and Sunday plus holiday-break days)."
+        ),
+    )
+    guard_window_years: int = Field(
+        default=1,
+        ge=0,
+        le=5,
+        description=(
+            "Years after the current one the holiday calendar must cover for the guard health "
+            "check to pass (`GET /api/v1/guard/health`)."
+        ),
+    )
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_log_level(cls, value: Any) -> Any:

@@ -7,8 +7,11 @@ import typer
 from qinglang import __version__
 from qinglang.cli.audit import audit_app
 from qinglang.cli.db import db_app
+from qinglang.cli.guard import guard_app
+from qinglang.cli.identity import id_app
 from qinglang.cli.lexicon import lexicon_app
 from qinglang.cli.model import evaluate, model_app
+from qinglang.cli.nppa import nppa_app
 from qinglang.cli.scan import scan
 from qinglang.cli.serve import serve
 from qinglang.cli.taxonomy import taxonomy
@@ -32,6 +35,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(nppa_app, name="nppa")
+app.add_typer(id_app, name="id")
+app.add_typer(guard_app, name="guard")
 
 
 @app.command("version")

@@ -16,6 +16,7 @@ STATUS = {
     "unsupported-media-type": 415,
     "validation-error": 422,
     "rate-limited": 429,
+    "service-unavailable": 503,
 }
 
 

@@ -364,3 +364,168 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+# ---------------------------------------------------------------- guard (minor protection)
+#
+# No raw resident ID number is stored: a natural person is known by a `person_key`, the NPPA
+# `pi` (38 characters: birth date in base 26 + 32 characters), either issued by the national
+# system or derived by Qinglang from a keyed hash of the ID number (`qinglang.guard.pi`).
+
+
+class GuardPlatform(Base):
+    """A platform calling /api/v1/guard with an API key (only the key's SHA-256 is stored)."""
+
+    __tablename__ = "guard_platforms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))  # game | video | live
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL")
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class GuardProfile(Base):
+    """A platform account of a person: which natural person, born when (no ID number kept)."""
+
+    __tablename__ = "guard_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("guard_platforms.id", ondelete="CASCADE"))
+    account: Mapped[str] = mapped_column(String(64))
+    person_key: Mapped[str] = mapped_column(String(38), index=True)
+    birth_date: Mapped[date]
+    sex: Mapped[str | None] = mapped_column(String(8))
+    verified_via: Mapped[str] = mapped_column(String(16))  # id_number | pi
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("platform_id", "account"),)
+
+
+class GuardianLink(Base):
+    """A guardian bound to a child (by pi); `limits` can only make the rules stricter."""
+
+    __tablename__ = "guardian_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("guard_platforms.id", ondelete="CASCADE"))
+    guardian: Mapped[str] = mapped_column(String(64))  # the guardian's account on the platform
+    person_key: Mapped[str] = mapped_column(String(38), index=True)
+    limits: Mapped[dict[str, Any]]
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    unlock_until: Mapped[datetime | None]
+    unlock_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("platform_id", "guardian", "person_key"),)
+
+
+class GuardPayment(Base):
+    """The payment ledger: payments, tips and refunds in fen; `order_ref` makes retries safe."""
+
+    __tablename__ = "guard_payments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("guard_platforms.id", ondelete="CASCADE"))
+    order_ref: Mapped[str] = mapped_column(String(64))
+    person_key: Mapped[str] = mapped_column(String(38))
+    kind: Mapped[str] = mapped_column(String(16))  # payment | tip | refund
+    amount_fen: Mapped[int] = mapped_column(Integer)  # refunds are negative
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, Asia/Shanghai
+    refund_of: Mapped[int | None] = mapped_column(ForeignKey("guard_payments.id"))
+    rule_set: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("platform_id", "order_ref"),
+        Index("ix_guard_payments_person_month", "person_key", "month"),
+    )
+
+
+class GuardUsage(Base):
+    """Seconds used per person, day (Asia/Shanghai) and platform kind, for reports."""
+
+    __tablename__ = "guard_usage"
+
+    person_key: Mapped[str] = mapped_column(String(38), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform_kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    seconds: Mapped[int] = mapped_column(Integer, default=0)
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class GuardAlert(Base):
+    """An alert for guardians: curfew attempts, blocked payments, limits reached."""
+
+    __tablename__ = "guard_alerts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(38), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]]
+    at: Mapped[datetime]
+
+
+class CalendarOverride(Base):
+    """A day whose status the operator sets by hand (a new State Council schedule, a fix)."""
+
+    __tablename__ = "guard_calendar_overrides"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # holiday | workday | rest_day
+    note: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class NppaPartner(Base):
+    """A game company registered with the NPPA-compatible endpoint (appId, bizId, secretKey)."""
+
+    __tablename__ = "nppa_partners"
+
+    app_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    biz_id: Mapped[str] = mapped_column(String(32))
+    secret_key: Mapped[str] = mapped_column(String(32))  # hex AES-128 key, shared like NPPA's
+    name: Mapped[str] = mapped_column(String(200))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class NppaAuthRecord(Base):
+    """A real-name check submitted under an `ai`; the ID number is kept only as a keyed hash."""
+
+    __tablename__ = "nppa_auth_records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(32))
+    ai: Mapped[str] = mapped_column(String(32))
+    id_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)  # 0 success, 1 in progress, 2 failed
+    pi: Mapped[str | None] = mapped_column(String(38))
+    created_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("app_id", "ai"),)
+
+
+class NppaBehaviour(Base):
+    """A login/logout event received on the NPPA-compatible endpoint (duplicates ignored)."""
+
+    __tablename__ = "nppa_behaviours"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(32))
+    si: Mapped[str] = mapped_column(String(32))
+    bt: Mapped[int] = mapped_column(Integer)
+    ot: Mapped[int] = mapped_column(Integer)
+    ct: Mapped[int] = mapped_column(Integer)
+    di: Mapped[str | None] = mapped_column(String(32))
+    pi: Mapped[str | None] = mapped_column(String(38))
+    received_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("app_id", "si", "bt", "ot"),)

@@ -24,6 +24,7 @@ from qinglang.web.api.health import router as health_router
 from qinglang.web.body_limit import BodySizeLimitMiddleware
 from qinglang.web.detector_provider import DetectorProvider
 from qinglang.web.error_handlers import install_error_handlers
+from qinglang.web.nppa_router import router as nppa_router
 from qinglang.web.rate_limit import RateLimitMiddleware, TokenBucketLimiter
 from qinglang.web.responses import SafeJSONResponse
 
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(nppa_router)
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -157,7 +157,21 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _counters_unavailable(request: Request, exc: Exception) -> Response:
+    log_problem(request.method, request.url.path, 503, "service-unavailable", str(exc)[:300])
+    return problem_response(
+        "service-unavailable",
+        "实时计数服务暂不可用，请稍后重试。",
+        instance=request.url.path,
+        status=503,
+        headers={"Retry-After": "5"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    from qinglang.store.guard_counters_redis import CountersUnavailable
+
+    app.add_exception_handler(CountersUnavailable, _counters_unavailable)
     app.add_exception_handler(ProblemError, _problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]

@@ -37,6 +37,7 @@ CATALOG: dict[str, tuple[int, str]] = {
     "validation-error": (422, "请求参数有误"),
     "unknown-scene": (422, "未知的场景"),
     "rate-limited": (429, "请求过于频繁"),
+    "service-unavailable": (503, "服务暂不可用"),
     "lexicon-error": (500, "词库加载失败"),
     "internal-error": (500, "服务器内部错误"),
 }

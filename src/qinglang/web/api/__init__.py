@@ -8,6 +8,7 @@ from qinglang.web.api import (
     audit,
     cases,
     detect,
+    guard,
     intake,
     ledger,
     notices,
@@ -26,5 +27,6 @@ api_router.include_router(intake.router)
 api_router.include_router(cases.router)
 api_router.include_router(notices.router)
 api_router.include_router(audit.router)
+api_router.include_router(guard.router)
 
 __all__ = ["api_router"]

@@ -39,6 +39,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
         415: "Body is not JSON, or an uploaded file of a type not accepted",
         422: "Validation error or unknown scene",
         429: "Rate limit exceeded; see Retry-After",
+        503: "A backing service (the guard counters in Redis) is unavailable",
         500: "Server error",
     }
     return {s: {"model": Problem, "description": descriptions[s]} for s in statuses}

@@ -1,0 +1,160 @@
+"""Play sessions: login → heartbeat … → logout, on the server's clock.
+
+The platform never sends times: every step is stamped by the server, so a client cannot
+rewind its clock to play longer. Time counts per natural person (`person_key`, the pi) per
+day (Asia/Shanghai) and platform kind, across all of that person's accounts and platforms;
+for an unverified guest it counts per device.
+
+Counting rules (documented in docs/guard.md):
+
+- the time between two steps of a session counts in full up to `TOLERANCE_S` (a missed
+  heartbeat is tolerated); a longer silence ends the session as `expired`, counting only the
+  tolerated part — the player logs in again and the rules are asked afresh;
+- time after the instant the session had to end (`ends_at`) is not counted as play: the
+  platform was told to log the player out then;
+- a step that finds the session no longer active is refused (`session_ended`), and a second
+  concurrent step for the same instant counts nothing (the counter store's compare-and-set);
+- time crossing midnight is split between the two days.
+
+`plan_step` is pure: it takes the session, the server time and the usage and returns what to
+store and what to answer; `qinglang.services.guard_sessions` does the I/O.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from qinglang.guard.ages import SHANGHAI, local_day
+from qinglang.guard.decision import PlatformKind
+
+TOLERANCE_S = 300
+GUEST_PERIOD_DAYS = 15
+# Usage counters live a little longer than the longest look-back (the guest period).
+USAGE_TTL_S = (GUEST_PERIOD_DAYS + 2) * 86_400
+# An active session record outlives its last step by the tolerance plus a margin.
+SESSION_TTL_S = 2 * 86_400
+
+
+class SessionState(StrEnum):
+    active = "active"
+    ended = "ended"  # logged out
+    forced_out = "forced_out"  # the rules (or a guardian) ended it
+    expired = "expired"  # silent for longer than the tolerance
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    """A session as the counter store keeps it (JSON). Instants are epoch milliseconds."""
+
+    id: str
+    platform_id: int
+    kind: PlatformKind
+    subject: str  # person_key (pi) or "guest:<device hash>"
+    birth: date | None
+    account: str
+    started_ms: int
+    last_ms: int
+    ends_ms: int | None  # when the current allowance runs out; None: no limit
+    state: SessionState = SessionState.active
+    reason: str = ""
+    counted_s: int = 0
+
+    @property
+    def is_guest(self) -> bool:
+        return self.birth is None
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["birth"] = self.birth.isoformat() if self.birth else None
+        return json.dumps(data, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> LiveSession:
+        data = json.loads(text)
+        data["birth"] = date.fromisoformat(data["birth"]) if data["birth"] else None
+        data["kind"] = PlatformKind(data["kind"])
+        data["state"] = SessionState(data["state"])
+        return cls(**data)
+
+
+def to_ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, SHANGHAI)
+
+
+def usage_key(subject: str, day: date, kind: PlatformKind) -> str:
+    return f"u:{subject}:{day.strftime('%Y%m%d')}:{kind.value}"
+
+
+def guest_keys(subject: str, day: date, kind: PlatformKind) -> list[str]:
+    """The usage keys of the guest period ending on `day` (rolling 15 days)."""
+    return [usage_key(subject, day - timedelta(days=i), kind) for i in range(GUEST_PERIOD_DAYS)]
+
+
+def split_by_day(start: datetime, end: datetime) -> list[tuple[date, int]]:
+    """Whole seconds of [start, end) per Asia/Shanghai day (end before start gives [])."""
+    out: list[tuple[date, int]] = []
+    total = int((end - start).total_seconds())
+    if total <= 0:
+        return out
+    cursor = start
+    remaining = total
+    while remaining > 0:
+        day = local_day(cursor)
+        midnight = datetime.combine(day + timedelta(days=1), time(0), SHANGHAI)
+        chunk = min(remaining, max(int((midnight - cursor).total_seconds()), 1))
+        out.append((day, chunk))
+        remaining -= chunk
+        cursor += timedelta(seconds=chunk)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What a heartbeat or logout stores: the new session and the seconds to add per key."""
+
+    session: LiveSession
+    adds: tuple[tuple[str, int], ...]
+    expired: bool
+
+
+def plan_step(session: LiveSession, at: datetime, *, logout: bool = False) -> Step:
+    """Count the time since the session's last step; does not decide (the caller asks the
+    rules with the new totals and may then force the session out)."""
+    last = from_ms(session.last_ms)
+    now_ms = max(to_ms(at), session.last_ms)  # the server clock never runs backwards here
+    now = from_ms(now_ms)
+    gap_s = (now - last).total_seconds()
+    expired = gap_s > TOLERANCE_S
+    counted_end = last + timedelta(seconds=TOLERANCE_S) if expired else now
+    if session.ends_ms is not None:
+        counted_end = min(counted_end, from_ms(session.ends_ms))
+    parts = split_by_day(last, counted_end) if counted_end > last else []
+    adds = tuple((usage_key(session.subject, day, session.kind), s) for day, s in parts)
+    counted = sum(s for _, s in adds)
+    # Carry the sub-second remainder forward (no drift from rounding down): the stored last
+    # step advances by the whole seconds counted — unless the session ends here or the time
+    # was cut at `ends_ms`, where the uncounted rest must not count later either.
+    if expired or logout or counted_end < now:
+        new_last = now_ms
+    else:
+        new_last = session.last_ms + counted * 1000
+    state = SessionState.active
+    if expired:
+        state = SessionState.expired
+    elif logout:
+        state = SessionState.ended
+    updated = replace(
+        session,
+        last_ms=new_last,
+        state=state,
+        counted_s=session.counted_s + counted,
+        reason="expired" if expired else ("logout" if logout else session.reason),
+    )
+    return Step(updated, adds, expired)
