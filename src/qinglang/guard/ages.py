@@ -95,7 +95,7 @@ def band_of(age: int) -> AgeBand:
     """The band of an age in full years; each band includes its lower bound."""
     if age < 0:
         raise ValueError("age must be ≥ 0")
-    for band in reversed(AgeBand):
-        if age >= band.lower:
-            return band
-    return AgeBand.under_3  # pragma: no cover - age ≥ 0 always matches
+    return _BY_AGE[age] if age < ADULT_AGE else AgeBand.adult
+
+
+_BY_AGE = tuple(next(b for b in reversed(AgeBand) if age >= b.lower) for age in range(ADULT_AGE))

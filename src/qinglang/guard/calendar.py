@@ -74,6 +74,8 @@ class GuardCalendar:
     overrides: Mapping[date, DayKind] = field(default_factory=dict)
     full_years: frozenset[int] = frozenset()
     reading: PlayDayReading = PlayDayReading.schedule
+    # Rule sets cache their day plans here (the calendar is rebuilt when overrides change).
+    plans: dict[object, object] = field(default_factory=dict, compare=False, repr=False)
 
     def covers(self, year: int) -> bool:
         return year in package_years() or year in self.full_years

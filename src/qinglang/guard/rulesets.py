@@ -38,6 +38,8 @@ HORIZON_DAYS = 21
 MAX_AMOUNT_FEN = 100_000_000
 MAX_SPENT_FEN = 10_000_000_000
 MAX_USED_S = 10 * 365 * 86_400
+# Day plans cached per calendar: (rule set, day, band) → windows and budget.
+PLAN_CACHE_MAX = 200_000
 
 
 class GuardInputError(ValueError):
@@ -184,6 +186,7 @@ class RuleSet:
         self.guest_payment: bool = data["guest_payment"]
         self.payment: str = data["payment"]
         self.rest_reminder_s: int | None = data.get("rest_reminder_s")
+        self.guardian_extends: bool = bool(data.get("guardian_extends"))
 
     def in_force(self, day: date) -> bool:
         return self.effective_from <= day and (
@@ -244,71 +247,95 @@ class RuleSet:
                 return Decision(True, None, Reason.adult, self.name)
             band = band_of(age)
         try:
-            return self._decide_minor(req, band, calendar)
+            return self._decide_minor(req, band, calendar, day)
         except CalendarUnavailable:
             return Decision(False, 0, Reason.calendar_unavailable, self.name)
 
-    def _budget(self, day: date, band: AgeBand, calendar: GuardCalendar, req: PlayRequest) -> int:
-        budget = self.budget_s(day, band, calendar)
-        if self.data.get("guardian_extends") and day == local_day(req.at):
-            budget += req.extension_s
-        return budget
+    def _plan(
+        self, day: date, band: AgeBand, calendar: GuardCalendar
+    ) -> tuple[tuple[tuple[datetime, datetime], ...], int]:
+        """(windows, budget) of `day` for `band`, cached on the calendar (which is rebuilt when
+        its overrides change). Raises CalendarUnavailable (never cached)."""
+        cache = calendar.plans
+        key = (self.name, day, band)
+        plan = cache.get(key)
+        if plan is None:
+            if len(cache) > PLAN_CACHE_MAX:
+                cache.clear()
+            plan = (tuple(self.windows_on(day, calendar)), self.budget_s(day, band, calendar))
+            cache[key] = plan
+        return plan
 
-    def _decide_minor(self, req: PlayRequest, band: AgeBand, calendar: GuardCalendar) -> Decision:
+    def _first_start(self, day: date, band: AgeBand, calendar: GuardCalendar) -> datetime | None:
+        """The first window start on a day ≥ `day` with a budget (nothing used yet), within
+        the horizon; None past the calendar's data. Cached like `_plan`."""
+        cache = calendar.plans
+        key = ("first", self.name, day, band)
+        if key in cache:
+            return cache[key]  # type: ignore[return-value]
+        found: datetime | None = None
+        for offset in range(HORIZON_DAYS + 1):
+            try:
+                windows, budget = self._plan(day + timedelta(days=offset), band, calendar)
+            except CalendarUnavailable:
+                break  # never guess past the calendar's data
+            if budget > 0 and windows:
+                found = windows[0][0]
+                break
+        cache[key] = found  # type: ignore[assignment]
+        return found
+
+    def _decide_minor(
+        self, req: PlayRequest, band: AgeBand, calendar: GuardCalendar, day: date
+    ) -> Decision:
         at = req.at
-        day = local_day(at)
-        budget = self._budget(day, band, calendar, req)
-        windows = self.windows_on(day, calendar)
+        windows, budget = self._plan(day, band, calendar)
+        if self.guardian_extends:
+            budget += req.extension_s
         # Less than a whole second of a window left counts as outside it: answers are in
         # whole seconds and never round up.
-        current = next(
-            ((s, e) for s, e in windows if s <= at and (e - at).total_seconds() >= 1), None
-        )
+        current = None
+        for s, e in windows:
+            if s <= at and (e - at).total_seconds() >= 1:
+                current = (s, e)
+                break
         remind = self.rest_reminder_s
+        used = req.used_today_s
         if current is None:
             reason = Reason.not_a_play_day if not windows else self.outside_reason(day, calendar)
-            nxt = self._next_start(at, band, calendar, req)
+            nxt = self._next_today(at, windows, budget, used, day, band, calendar)
             return Decision(False, 0, reason, self.name, nxt, remind)
-        left = budget - req.used_today_s
+        left = budget - used
+        tomorrow = day + timedelta(days=1)
         if left <= 0:
-            nxt = self._next_start(_day_end(day), band, calendar, req)
+            nxt = self._first_start(tomorrow, band, calendar)
             return Decision(False, 0, Reason.daily_limit_reached, self.name, nxt, remind)
         window_left = int((current[1] - at).total_seconds())
-        remaining = min(left, window_left)
-        end = at + timedelta(seconds=remaining)
         if left <= window_left:
-            nxt = self._next_start(_day_end(day), band, calendar, req)
-        else:
-            nxt = self._next_start(
-                end, band, calendar, req, used_today=req.used_today_s + remaining
-            )
-        return Decision(True, remaining, Reason.within_limits, self.name, nxt, remind)
+            nxt = self._first_start(tomorrow, band, calendar)
+            return Decision(True, left, Reason.within_limits, self.name, nxt, remind)
+        end = at + timedelta(seconds=window_left)
+        nxt = self._next_today(end, windows, budget, used + window_left, day, band, calendar)
+        return Decision(True, window_left, Reason.within_limits, self.name, nxt, remind)
 
-    def _next_start(
+    def _next_today(
         self,
         after: datetime,
+        windows: tuple[tuple[datetime, datetime], ...],
+        budget: int,
+        used: int,
+        day: date,
         band: AgeBand,
         calendar: GuardCalendar,
-        req: PlayRequest,
-        used_today: int | None = None,
     ) -> datetime | None:
-        """The first instant ≥ `after` at which a minor with this usage may play again."""
-        first_day = local_day(after)
-        today = local_day(req.at)
-        for offset in range(HORIZON_DAYS + 1):
-            day = first_day + timedelta(days=offset)
-            try:
-                windows = self.windows_on(day, calendar)
-                budget = self._budget(day, band, calendar, req)
-            except CalendarUnavailable:
-                return None  # never guess past the calendar's data
-            used = (req.used_today_s if used_today is None else used_today) if day == today else 0
-            if used >= budget:
-                continue
+        """The first instant ≥ `after` (on `day`) with a window and budget left, else the first
+        start on a later day."""
+        if used < budget:
             for start, end in windows:
-                if (end - max(start, after)).total_seconds() >= 1:
-                    return max(start, after)
-        return None
+                begin = start if start > after else after
+                if (end - begin).total_seconds() >= 1:
+                    return begin
+        return self._first_start(day + timedelta(days=1), band, calendar)
 
     def _decide_guest(self, req: PlayRequest, calendar: GuardCalendar) -> Decision:
         budget = int(self.data["guest_budget_s"])
@@ -387,10 +414,6 @@ def capped_payment(
     return PaymentDecision(
         True, Reason.within_limits, rule_set, single, monthly, left - req.amount_fen
     )
-
-
-def _day_end(day: date) -> datetime:
-    return datetime.combine(day + timedelta(days=1), time(0), SHANGHAI)
 
 
 def _iso(day: str, clock: str) -> str:
@@ -796,10 +819,17 @@ def evaluate(
     every set allows play (found by re-asking at the latest proposed instant), or None."""
     if not sets:
         return Decision(True, None, Reason.within_limits, NO_RULES)
+    # Sets without time rules (live-tipping-2022) always allow play: only the others count.
+    timed_sets = [rs for rs in sets if rs.windows]
+    if len(timed_sets) == 1:
+        return timed_sets[0].decide(req, calendar)
+    sets = timed_sets or sets[:1]
     decisions = [rs.decide(req, calendar) for rs in sets]
     refused = [d for d in decisions if not d.allowed]
     if refused:
         first = refused[0]
+        if len(sets) == 1:
+            return first
         return first.with_(next_allowed_at=_common_next(sets, req, calendar, decisions))
     timed = [d for d in decisions if d.remaining_seconds is not None]
     if not timed:
