@@ -189,7 +189,11 @@ def decide(
     ] = 0,
     play_days: Annotated[
         str,
-        typer.Option("--play-days", help="Reading of nppa-2021's play days: schedule or literal."),
+        typer.Option(
+            "--play-days",
+            envvar="QINGLANG_GUARD_PLAY_DAYS",
+            help="Reading of nppa-2021's play days: schedule or literal.",
+        ),
     ] = "schedule",
 ) -> None:
     """May this person play (watch) now, for how long, and when next? One JSON object."""
