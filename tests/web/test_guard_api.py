@@ -121,6 +121,37 @@ def test_session_counts_on_the_server_clock_and_forces_logout(api, game, clock) 
     assert r["session_id"] is None and not r["allowed"]
 
 
+@pytest.fixture
+def redis_runtime(api, database, app_settings):
+    """The app's guard on the real Redis, under a prefix of its own."""
+    import os
+    import uuid
+
+    url = os.environ.get("QINGLANG_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("QINGLANG_TEST_REDIS_URL is not set: Redis tests run in CI (.ci/run sets it)")
+    from qinglang.services.guard_sessions import GuardRuntime
+    from qinglang.store.guard_counters_redis import RedisCounters
+
+    prefix = f"qltest:{uuid.uuid4().hex}:"
+    counters = RedisCounters(url, prefix=prefix)
+    api.app.state.guard_runtime = GuardRuntime(
+        database, counters, key=app_settings.secret_key.get_secret_value().encode()
+    )
+    yield counters
+    import redis
+
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
+    counters.close()
+
+
+def test_sessions_on_redis_counters(api, game, clock, redis_runtime) -> None:
+    test_session_counts_on_the_server_clock_and_forces_logout(api, game, clock)
+
+
 def test_time_adds_up_across_accounts_of_one_person(api, game, clock) -> None:
     _register(api, game, "a1", MINOR_ID)
     _register(api, game, "a2", MINOR_ID)
@@ -286,3 +317,18 @@ def test_youth_filter_and_features(api, people, clock) -> None:
     }
     f = api.get("/api/v1/guard/youth/features?rule_set=video-youth-2019&band=12_16").json()
     assert f["features"]["tipping"] is False
+
+
+def test_redis_down_answers_503_not_500(api, game, clock, database, app_settings) -> None:
+    from qinglang.services.guard_sessions import GuardRuntime
+    from qinglang.store.guard_counters_redis import RedisCounters
+
+    _register(api, game, "kid", MINOR_ID)
+    api.app.state.guard_runtime = GuardRuntime(
+        database,
+        RedisCounters("redis://127.0.0.1:1/0"),
+        key=app_settings.secret_key.get_secret_value().encode(),
+    )
+    r = api.post("/api/v1/guard/sessions", json={"account": "kid"}, headers=game)
+    assert r.status_code == 503 and r.headers["retry-after"]
+    assert api.get("/api/v1/guard/health").status_code == 503

@@ -23,6 +23,7 @@ store and what to answer; `qinglang.services.guard_sessions` does the I/O.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
@@ -61,6 +62,7 @@ class LiveSession:
     state: SessionState = SessionState.active
     reason: str = ""
     counted_s: int = 0
+    beat_ms: int = 0  # the last step's instant (0: the session's start)
 
     @property
     def is_guest(self) -> bool:
@@ -85,7 +87,8 @@ def to_ms(at: datetime) -> int:
 
 
 def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, SHANGHAI)
+    # Integer arithmetic: ms / 1000 as a float can land a microsecond short of a whole second.
+    return datetime.fromtimestamp(ms // 1000, SHANGHAI) + timedelta(milliseconds=ms % 1000)
 
 
 def usage_key(subject: str, day: date, kind: PlatformKind) -> str:
@@ -108,7 +111,9 @@ def split_by_day(start: datetime, end: datetime) -> list[tuple[date, int]]:
     while remaining > 0:
         day = local_day(cursor)
         midnight = datetime.combine(day + timedelta(days=1), time(0), SHANGHAI)
-        chunk = min(remaining, max(int((midnight - cursor).total_seconds()), 1))
+        # Seconds that start before midnight belong to this day (a second begun at
+        # 23:59:59.5 counts for the old day).
+        chunk = min(remaining, max(math.ceil((midnight - cursor).total_seconds()), 1))
         out.append((day, chunk))
         remaining -= chunk
         cursor += timedelta(seconds=chunk)
@@ -128,11 +133,13 @@ def plan_step(session: LiveSession, at: datetime, *, logout: bool = False) -> St
     """Count the time since the session's last step; does not decide (the caller asks the
     rules with the new totals and may then force the session out)."""
     last = from_ms(session.last_ms)
-    now_ms = max(to_ms(at), session.last_ms)  # the server clock never runs backwards here
+    beat_ms = session.beat_ms or session.last_ms
+    now_ms = max(to_ms(at), session.last_ms, beat_ms)  # the clock never runs backwards here
     now = from_ms(now_ms)
-    gap_s = (now - last).total_seconds()
-    expired = gap_s > TOLERANCE_S
-    counted_end = last + timedelta(seconds=TOLERANCE_S) if expired else now
+    # Silence is measured from the last step itself (`beat_ms`), not from the counted point
+    # (`last_ms`, which lags by the carried sub-second remainder).
+    expired = now_ms - beat_ms > TOLERANCE_S * 1000
+    counted_end = from_ms(beat_ms) + timedelta(seconds=TOLERANCE_S) if expired else now
     if session.ends_ms is not None:
         counted_end = min(counted_end, from_ms(session.ends_ms))
     parts = split_by_day(last, counted_end) if counted_end > last else []
@@ -153,6 +160,7 @@ def plan_step(session: LiveSession, at: datetime, *, logout: bool = False) -> St
     updated = replace(
         session,
         last_ms=new_last,
+        beat_ms=now_ms,
         state=state,
         counted_s=session.counted_s + counted,
         reason="expired" if expired else ("logout" if logout else session.reason),

@@ -34,6 +34,7 @@ def build_runtime(request: Request) -> GuardRuntime:
             reading=PlayDayReading(settings.guard_play_days),
         )
         state.guard_runtime = runtime
+    if getattr(state, "guard_keys", None) is None:
         state.guard_keys = PlatformKeyCache()
     return runtime
 
