@@ -47,6 +47,10 @@ log = logging.getLogger("qinglang.guard")
 
 CALENDAR_TTL_S = 60.0
 GUARDIAN_TTL_S = 300
+# Guardians' limits are also kept in the process this long: a change made through another
+# replica applies here within it (through this one, at once).
+LOCAL_GUARDIAN_TTL_S = 5.0
+LOCAL_GUARDIANS_MAX = 100_000
 DEVICE_MAX = 64
 
 
@@ -118,6 +122,7 @@ class GuardRuntime:
         self._calendar_at = 0.0
         self._lock = threading.Lock()
         self._sets: dict[tuple[PlatformKind, date], list[RuleSet]] = {}
+        self._guardians: dict[str, tuple[GuardianState, float]] = {}
 
     # ---------------------------------------------------------------- calendar and rules
 
@@ -148,6 +153,16 @@ class GuardRuntime:
     # ---------------------------------------------------------------- guardians
 
     def guardians(self, person_key: str) -> GuardianState:
+        local = self._guardians.get(person_key)
+        if local is not None and local[1] > time.monotonic():
+            return local[0]
+        state = self._load_guardians(person_key)
+        if len(self._guardians) > LOCAL_GUARDIANS_MAX:
+            self._guardians.clear()
+        self._guardians[person_key] = (state, time.monotonic() + LOCAL_GUARDIAN_TTL_S)
+        return state
+
+    def _load_guardians(self, person_key: str) -> GuardianState:
         cached = self.counters.get_json(f"g:{person_key}")
         if cached is not None:
             return GuardianState.from_json(cached)
@@ -168,6 +183,7 @@ class GuardRuntime:
         return state
 
     def forget_guardians(self, person_key: str) -> None:
+        self._guardians.pop(person_key, None)
         self.counters.delete(f"g:{person_key}")
 
     def extension_s(self, person_key: str, day: date) -> int:
@@ -191,7 +207,8 @@ class GuardRuntime:
         guest_used_s: int = 0,
     ) -> Decision:
         sets = self.rule_sets(kind, at)
-        extension = self.extension_s(subject, local_day(at)) if birth is not None else 0
+        extends = birth is not None and any(rs.guardian_extends for rs in sets)
+        extension = self.extension_s(subject, local_day(at)) if extends else 0
         req = PlayRequest(at, birth, min(used_today_s, 10**8), min(guest_used_s, 10**8), extension)
         decision = evaluate(sets, req, self.calendar())
         if birth is not None and decision.reason is not Reason.adult:
