@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -69,9 +69,23 @@ class LiveSession:
         return self.birth is None
 
     def to_json(self) -> str:
-        data = asdict(self)
-        data["birth"] = self.birth.isoformat() if self.birth else None
-        return json.dumps(data, separators=(",", ":"))
+        # By hand, not dataclasses.asdict (which deep-copies): this runs on every heartbeat.
+        data = {
+            "id": self.id,
+            "platform_id": self.platform_id,
+            "kind": self.kind.value,
+            "subject": self.subject,
+            "birth": self.birth.isoformat() if self.birth else None,
+            "account": self.account,
+            "started_ms": self.started_ms,
+            "last_ms": self.last_ms,
+            "ends_ms": self.ends_ms,
+            "state": self.state.value,
+            "reason": self.reason,
+            "counted_s": self.counted_s,
+            "beat_ms": self.beat_ms,
+        }
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str | bytes) -> LiveSession:

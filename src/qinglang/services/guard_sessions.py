@@ -27,6 +27,7 @@ from qinglang.guard.decision import Decision, PlatformKind, Reason
 from qinglang.guard.guardian import GuardianLimits, apply_play
 from qinglang.guard.rulesets import PlayRequest, RuleSet, evaluate, resolve
 from qinglang.guard.sessions import (
+    GUEST_PERIOD_DAYS,
     SESSION_TTL_S,
     USAGE_TTL_S,
     LiveSession,
@@ -123,6 +124,7 @@ class GuardRuntime:
         self._lock = threading.Lock()
         self._sets: dict[tuple[PlatformKind, date], list[RuleSet]] = {}
         self._guardians: dict[str, tuple[GuardianState, float]] = {}
+        self._days: dict[date, list[str]] = {}
 
     # ---------------------------------------------------------------- calendar and rules
 
@@ -328,15 +330,36 @@ class GuardRuntime:
     def logout(self, platform: PlatformInfo, session_id: str, at: datetime) -> StepAnswer:
         return self._step(platform, session_id, at, logout=True)
 
+    def _period_days(self, day: date) -> list[str]:
+        """YYYYMMDD of `day` and the 14 before it (the guest period), cached per day."""
+        cached = self._days.get(day)
+        if cached is None:
+            if len(self._days) > 8:
+                self._days.clear()
+            cached = self._days[day] = [
+                (day - timedelta(days=i)).strftime("%Y%m%d") for i in range(GUEST_PERIOD_DAYS)
+            ]
+        return cached
+
     def _step(
         self, platform: PlatformInfo, session_id: str, at: datetime, *, logout: bool
     ) -> StepAnswer:
+        days = self._period_days(local_day(at))
         for _attempt in range(3):
-            s = self._load(platform, session_id)
+            s, total = (
+                self.counters.load_step(session_id, days)
+                if len(session_id) <= 64
+                else (
+                    None,
+                    0,
+                )
+            )
+            if s is None or s.platform_id != platform.id:
+                s = self._load(platform, session_id)  # raises session_not_found
             if s.state is not SessionState.active:
                 raise self._ended(s, at)
             step = plan_step(s, at, logout=logout)
-            used, guest_used = self._used(s, at)
+            used, guest_used = (0, total) if s.birth is None else (total, 0)
             today = usage_key(s.subject, local_day(at), s.kind)
             added_today = sum(sec for key, sec in step.adds if key == today)
             if s.birth is None:

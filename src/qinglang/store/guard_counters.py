@@ -40,6 +40,11 @@ class Counters(Protocol):
 
     def usage(self, keys: Sequence[str]) -> list[int]: ...
 
+    def load_step(self, session_id: str, days: Sequence[str]) -> tuple[LiveSession | None, int]:
+        """The session and its person's usage: today's (`days[0]`, YYYYMMDD), or for a guest
+        the sum over all `days` — in one round trip (what a heartbeat reads)."""
+        ...
+
     def seed_usage(self, key: str, seconds: int, ttl_s: int) -> None:
         """Set `key` to `seconds` unless it exists (restoring a day's usage after a restart)."""
         ...
@@ -108,6 +113,16 @@ class MemoryCounters:
                 self._set(key, (self._get(key) or 0) + seconds, usage_ttl_s)
             self._set(f"s:{session.id}", session, session_ttl_s)
             return True
+
+    def load_step(self, session_id: str, days: Sequence[str]) -> tuple[LiveSession | None, int]:
+        with self._lock:
+            session = self._get(f"s:{session_id}")
+            if session is None:
+                return None, 0
+            wanted = days if session.birth is None else days[:1]
+            base = f"u:{session.subject}:"
+            total = sum(int(self._get(f"{base}{d}:{session.kind.value}") or 0) for d in wanted)
+            return session, total
 
     def usage(self, keys: Sequence[str]) -> list[int]:
         with self._lock:

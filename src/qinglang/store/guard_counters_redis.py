@@ -26,6 +26,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
 from qinglang.guard.sessions import LiveSession
+from qinglang.store.resp import RespConnection, RespUnavailable, Script
 
 T = TypeVar("T")
 
@@ -62,6 +63,34 @@ else
   redis.call('DEL', KEYS[1])
 end
 return 1
+"""
+
+# KEYS[1]: session key. ARGV[1]: key prefix; ARGV[2..]: days (YYYYMMDD), today first.
+# Returns {session JSON or false, seconds}: today's usage of the session's person, or for a
+# guest (birth null) the sum over all the days given (the guest period). One round trip for
+# what a heartbeat reads.
+LOAD_STEP_LUA = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then
+  return {false, 0}
+end
+local ok, s = pcall(cjson.decode, raw)
+if not ok or type(s) ~= 'table' then
+  return {false, 0}
+end
+local base = ARGV[1] .. 'u:' .. s['subject'] .. ':'
+local last = #ARGV
+if s['birth'] ~= cjson.null then
+  last = 2
+end
+local total = 0
+for i = 2, last do
+  local v = redis.call('GET', base .. ARGV[i] .. ':' .. s['kind'])
+  if v then
+    total = total + tonumber(v)
+  end
+end
+return {raw, total}
 """
 
 # Errors that mean "the counter store cannot be reached right now" (BusyLoadingError and
@@ -110,6 +139,28 @@ class RedisCounters:
         self._redis = redis.Redis.from_pool(pool)  # the client owns (and closes) the pool
         # Registered once; each call runs EVALSHA (and SCRIPT LOAD only if Redis lost it).
         self._advance = self._redis.register_script(ADVANCE_LUA)
+        self._load_step = self._redis.register_script(LOAD_STEP_LUA)
+        # The two heartbeat scripts go through a minimal RESP client (qinglang.store.resp):
+        # redis-py's per-command overhead is most of a heartbeat's cost. Other schemes
+        # (rediss://, unix://) stay on redis-py.
+        try:
+            self._fast: RespConnection | None = RespConnection(
+                url, connect_timeout=socket_connect_timeout, timeout=socket_timeout
+            )
+        except ValueError:
+            self._fast = None
+        self._fast_advance = Script(ADVANCE_LUA)
+        self._fast_load = Script(LOAD_STEP_LUA)
+
+    def _script(self, what: str, fast: Script, slow: Any, keys: list[str], args: list[Any]) -> Any:
+        if self._fast is None:
+            return self._call(what, lambda: slow(keys=keys, args=args))
+        try:
+            return self._fast.evalsha(fast, keys, args)
+        except RespUnavailable as exc:
+            raise CountersUnavailable(
+                f"Redis counter store unavailable at {self._url_for_errors} ({what}): {exc}"
+            ) from exc
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -159,8 +210,18 @@ class RedisCounters:
             int(usage_ttl_s),
             *(int(seconds) for _, seconds in adds),
         ]
-        result = self._call("advance", lambda: self._advance(keys=keys, args=args))
+        result = self._script("advance", self._fast_advance, self._advance, keys, args)
         return int(result) == 1
+
+    def load_step(self, session_id: str, days: Sequence[str]) -> tuple[LiveSession | None, int]:
+        raw, total = self._script(
+            "load_step",
+            self._fast_load,
+            self._load_step,
+            [self._k(f"s:{session_id}")],
+            [self._prefix, *days],
+        )
+        return (LiveSession.from_json(raw) if raw else None), int(total)
 
     def usage(self, keys: Sequence[str]) -> list[int]:
         if not keys:
@@ -195,6 +256,8 @@ class RedisCounters:
     def close(self) -> None:
         """Release the connection pool. Unlike `MemoryCounters.close`, the data stays in Redis
         (it is shared with the other replicas)."""
+        if self._fast is not None:
+            self._fast.drop()
         self._redis.close()
 
 

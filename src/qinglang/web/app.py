@@ -20,10 +20,13 @@ from qinglang.store.blobs import BlobStore
 from qinglang.store.db import Database
 from qinglang.store.migrate import is_current
 from qinglang.web.api import api_router
+from qinglang.web.api import guard as guard_api
 from qinglang.web.api.health import router as health_router
 from qinglang.web.body_limit import BodySizeLimitMiddleware
 from qinglang.web.detector_provider import DetectorProvider
 from qinglang.web.error_handlers import install_error_handlers
+from qinglang.web.guard_deps import runtime_of
+from qinglang.web.guard_fastpath import HeartbeatFastPath
 from qinglang.web.nppa_router import router as nppa_router
 from qinglang.web.rate_limit import RateLimitMiddleware, TokenBucketLimiter
 from qinglang.web.responses import SafeJSONResponse
@@ -106,6 +109,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             limiter=TokenBucketLimiter(settings.rate_limit_per_minute),
             path_prefix=f"{API_PREFIX}/detect",
         )
+    # Outermost of all: the guard's heartbeats skip the stack (qinglang.web.guard_fastpath).
+    app.add_middleware(HeartbeatFastPath, runtime=runtime_of, clock=lambda: guard_api.now())
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

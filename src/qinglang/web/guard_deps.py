@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -19,8 +19,8 @@ _bearer = HTTPBearer(
 )
 
 
-def build_runtime(request: Request) -> GuardRuntime:
-    state = request.app.state
+def runtime_of(state: Any) -> GuardRuntime:
+    """The app's GuardRuntime, built on first use from its settings and database."""
     runtime = getattr(state, "guard_runtime", None)
     if runtime is None:
         settings = state.settings
@@ -37,6 +37,10 @@ def build_runtime(request: Request) -> GuardRuntime:
     if getattr(state, "guard_keys", None) is None:
         state.guard_keys = PlatformKeyCache()
     return runtime
+
+
+def build_runtime(request: Request) -> GuardRuntime:
+    return runtime_of(request.app.state)
 
 
 async def get_runtime(request: Request) -> GuardRuntime:
