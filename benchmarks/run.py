@@ -31,6 +31,27 @@ REPO = Path(__file__).resolve().parents[1]
 COLD = REPO.parent / "shared" / "data" / "cold"
 TESTS_DATA = REPO / "tests" / "data"
 GOVERNANCE_HEADING = "## Governance core"
+GUARD_HEADING = "## Guard (minor protection)"
+
+
+def section_text(text: str, heading: str) -> str | None:
+    """The section of `text` under `heading`, up to the next `## ` heading (None if absent)."""
+    start = text.find(heading)
+    if start < 0:
+        return None
+    end = text.find("\n## ", start + len(heading))
+    return text[start:] if end < 0 else text[start : end + 1]
+
+
+def replace_section(text: str, heading: str, lines: Sequence[str]) -> str:
+    """`text` with its section under `heading` replaced by `lines` (appended when absent)."""
+    new = "\n".join(lines).rstrip("\n") + "\n"
+    old = section_text(text, heading)
+    if old is None:
+        return text.rstrip("\n") + "\n\n" + new
+    start = text.find(heading)
+    rest = text[start + len(old) :]
+    return text[:start] + new + ("\n" + rest if rest else "")
 
 
 def load_corpus(limit: int) -> tuple[list[str], str]:
@@ -106,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=10_000, help="messages per run")
     parser.add_argument(
         "--only",
-        choices=("all", "detect", "governance"),
+        choices=("all", "detect", "governance", "guard"),
         default="all",
         help="run one part (the other part of the file is kept as it is)",
     )
@@ -121,10 +142,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         texts, _ = load_corpus(args.limit)
         governance = section(texts, repeats=3, quick=args.quick)
+    guard: list[str] = []
+    if args.only in ("all", "guard"):
+        # Before the pinning below: the server and its load generator use every core.
+        from benchmarks.guard import section as guard_section
+
+        guard = guard_section(quick=args.quick)
+    if args.only == "guard":
+        old = args.out.read_text(encoding="utf-8") if args.out.is_file() else "# Benchmarks\n"
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(replace_section(old, GUARD_HEADING, guard), encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+        return 0
     if args.only == "governance":
         old = args.out.read_text(encoding="utf-8") if args.out.is_file() else "# Benchmarks\n"
         head = old.split(GOVERNANCE_HEADING)[0].rstrip("\n")
-        args.out.write_text(head + "\n\n" + "\n".join(governance), encoding="utf-8")
+        new = head + "\n\n" + "\n".join(governance)
+        kept = section_text(old, GUARD_HEADING)  # measured before; kept as it is
+        if kept is not None and GUARD_HEADING not in new:
+            new = new.rstrip("\n") + "\n\n" + kept
+        args.out.write_text(new, encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
         return 0
 
@@ -356,8 +393,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         out += [
             GOVERNANCE_HEADING + args.out.read_text(encoding="utf-8").split(GOVERNANCE_HEADING)[1]
         ]
+    text = "\n".join(out)
+    old = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
+    if guard:
+        text = replace_section(text, GUARD_HEADING, guard)
+    elif GUARD_HEADING not in text and (kept := section_text(old, GUARD_HEADING)) is not None:
+        text = text.rstrip("\n") + "\n\n" + kept  # --only detect keeps the guard section
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text("\n".join(out), encoding="utf-8")
+    args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
