@@ -15,7 +15,7 @@ import logging
 import secrets
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -380,9 +380,9 @@ class GuardRuntime:
                         if decision.remaining_seconds is None
                         else to_ms(at) + decision.remaining_seconds * 1000
                     )
-                    new = replace(new, ends_ms=ends)
+                    new = new.with_step(ends_ms=ends)
                 else:
-                    new = replace(new, state=SessionState.forced_out, reason=decision.reason.value)
+                    new = new.with_step(state=SessionState.forced_out, reason=decision.reason.value)
             if self.counters.advance(s.last_ms, new, step.adds, USAGE_TTL_S, SESSION_TTL_S):
                 break
         else:
