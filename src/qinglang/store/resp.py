@@ -33,14 +33,10 @@ class RespError(Exception):
 
 def encode(*parts: bytes | str | int) -> bytes:
     out = [b"*%d\r\n" % len(parts)]
+    append = out.append
     for part in parts:
-        if isinstance(part, int):
-            data = str(part).encode()
-        elif isinstance(part, str):
-            data = part.encode()
-        else:
-            data = part
-        out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        data = part if type(part) is bytes else str(part).encode()
+        append(b"$%d\r\n%s\r\n" % (len(data), data))
     return b"".join(out)
 
 
