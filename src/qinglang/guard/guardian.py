@@ -151,7 +151,7 @@ def apply_play(
         return decision  # guardianship ends at 18
     if not decision.allowed:
         return _refusal_next(decision, limits)
-    if unlock_until is not None and at < unlock_until:
+    if unlock_until is not None and (unlock_until - at).total_seconds() >= 1:
         left = int((unlock_until - at).total_seconds())
         if decision.remaining_seconds is None or left < decision.remaining_seconds:
             # After the unlock the guardian's limits return; the session re-asks then.
