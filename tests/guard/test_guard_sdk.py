@@ -3,41 +3,13 @@ TestClient, on both databases; retries and errors against a closed port and a mo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from decimal import Decimal
 
 import httpx
 import pytest
 
-from qinglang.guard.ages import SHANGHAI
-from qinglang.guard.identity import check_char
+from guardfixtures import MINOR_ID, TEEN_ID
 from qinglang.sdk import GuardAPIError, GuardClient, GuardUnavailable
-
-
-def _id(region_birth_seq: str) -> str:
-    return region_birth_seq + check_char(region_birth_seq)
-
-
-MINOR_ID = _id("11010520120301123")  # born 2012-03-01
-TEEN_ID = _id("11010520100101124")  # 16 on 2026-12-04: ¥100 a payment, ¥400 a month
-
-
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **kw: float) -> None:
-        self.at += timedelta(**kw)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    c = Clock(datetime(2026, 12, 4, 20, 0, tzinfo=SHANGHAI))  # a Friday, 20:00
-    monkeypatch.setattr("qinglang.web.api.guard.now", c)
-    return c
 
 
 @pytest.fixture

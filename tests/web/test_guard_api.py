@@ -3,39 +3,12 @@ clock, payments with caps and refunds, guardians, youth mode, calendar overrides
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
+from guardfixtures import ADULT_ID, MINOR_ID, TEEN_ID
 from qinglang.guard.ages import SHANGHAI
-from qinglang.guard.identity import check_char
-
-
-def _id(region_birth_seq: str) -> str:
-    return region_birth_seq + check_char(region_birth_seq)
-
-
-MINOR_ID = _id("11010520120301123")  # born 2012-03-01, male
-TEEN_ID = _id("11010520100101124")  # born 2010-01-01
-ADULT_ID = _id("11010519800101125")
-
-
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, **kw: float) -> None:
-        self.at += timedelta(**kw)
-
-
-@pytest.fixture
-def clock(monkeypatch) -> Clock:
-    c = Clock(datetime(2026, 12, 4, 20, 0, tzinfo=SHANGHAI))  # a Friday, 20:00
-    monkeypatch.setattr("qinglang.web.api.guard.now", c)
-    return c
 
 
 @pytest.fixture

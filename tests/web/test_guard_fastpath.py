@@ -7,12 +7,9 @@ from datetime import datetime
 
 import pytest
 
+from guardfixtures import ADULT_ID as ID
 from qinglang.guard.ages import SHANGHAI
-from qinglang.guard.identity import check_char
 from qinglang.web.guard_fastpath import HeartbeatFastPath
-
-ID = "11010519800101125"
-ID += check_char(ID)
 
 
 @pytest.fixture

@@ -124,12 +124,12 @@ class PaymentDecision:
             "reason": self.reason.value,
             "message": self.reason.message_zh,
             "rule_set": self.rule_set,
-            "single_cap_yuan": _yuan(self.single_cap_fen),
-            "monthly_remaining_yuan": _yuan(self.monthly_remaining_fen),
+            "single_cap_yuan": yuan(self.single_cap_fen),
+            "monthly_remaining_yuan": yuan(self.monthly_remaining_fen),
         }
 
 
-def _yuan(fen: int | None) -> int | float | None:
+def yuan(fen: int | None) -> int | float | None:
     """Yuan as a JSON number: whole yuan as an int, else rounded to fen. Arithmetic stays in
     fen; this is only the last step before JSON."""
     if fen is None:

@@ -20,8 +20,8 @@ the tipping rules for payments) and `evaluate` combines them, the strictest answ
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import cache
@@ -391,26 +391,16 @@ def game_caps(age: int) -> tuple[int, int]:
     return 10_000, 40_000
 
 
-def capped_payment(
-    rule_set: str,
-    req: PayRequest,
-    single: int,
-    monthly: int,
-    reasons: tuple[Reason, Reason, Reason] = (
-        Reason.too_young_to_pay,
-        Reason.single_cap_exceeded,
-        Reason.monthly_cap_exceeded,
-    ),
-) -> PaymentDecision:
+def capped_payment(rule_set: str, req: PayRequest, single: int, monthly: int) -> PaymentDecision:
     """Check `req` against caps; `monthly_remaining` is what is left of the month's cap once
     this payment is made (allowed) or now (refused)."""
     left = max(monthly - req.spent_month_fen, 0)
     if single == 0 and monthly == 0:
-        return PaymentDecision(False, reasons[0], rule_set, 0, 0, 0)
+        return PaymentDecision(False, Reason.too_young_to_pay, rule_set, 0, 0, 0)
     if req.amount_fen > single:
-        return PaymentDecision(False, reasons[1], rule_set, single, monthly, left)
+        return PaymentDecision(False, Reason.single_cap_exceeded, rule_set, single, monthly, left)
     if req.amount_fen > left:
-        return PaymentDecision(False, reasons[2], rule_set, single, monthly, left)
+        return PaymentDecision(False, Reason.monthly_cap_exceeded, rule_set, single, monthly, left)
     return PaymentDecision(
         True, Reason.within_limits, rule_set, single, monthly, left - req.amount_fen
     )
@@ -802,12 +792,6 @@ def resolve(platform: PlatformKind, at: datetime, names: Iterable[str] = ()) -> 
 
 
 NO_RULES = "none"
-
-
-@dataclass(frozen=True, slots=True)
-class Evaluation:
-    decision: Decision
-    per_set: Mapping[str, Decision] = field(default_factory=dict)
 
 
 def evaluate(

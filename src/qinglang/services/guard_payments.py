@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from qinglang.guard.decision import PaymentDecision
+from qinglang.guard.decision import PaymentDecision, yuan
 from qinglang.guard.guardian import apply_payment
 from qinglang.guard.rulesets import PayKind, PayRequest, evaluate_payment, resolve, spending_month
 from qinglang.services.errors import ServiceError, invalid, not_found
@@ -37,15 +37,11 @@ class PaymentAnswer:
 
     def as_dict(self) -> dict[str, Any]:
         out = self.decision.as_dict()
-        out["spent_month_yuan"] = _yuan(self.spent_month_fen)
+        out["spent_month_yuan"] = yuan(self.spent_month_fen)
         out["recorded"] = self.record_id is not None
         out["payment_id"] = self.record_id
         out["duplicate"] = self.duplicate
         return out
-
-
-def _yuan(fen: int) -> int | float:
-    return fen // 100 if fen % 100 == 0 else round(fen / 100, 2)
 
 
 def spent_in_month(session: Session, person_key: str, month: str) -> int:
@@ -229,7 +225,7 @@ def refund_payment(
             raise invalid(
                 "bad_refund_amount",
                 f"refund must be > 0 and ≤ {left} fen",
-                f"退款金额必须大于0且不超过可退金额（{_yuan(left)}元）。",
+                f"退款金额必须大于0且不超过可退金额（{yuan(left)}元）。",
             )
         row = GuardPayment(
             platform_id=platform.id,
@@ -253,8 +249,8 @@ def _refund_dict(
     return {
         "refund_id": row.id,
         "order_ref": original.order_ref,
-        "refund_yuan": _yuan(-row.amount_fen),
+        "refund_yuan": yuan(-row.amount_fen),
         "month": original.month,
-        "spent_month_yuan": _yuan(spent_in_month(session, original.person_key, original.month)),
+        "spent_month_yuan": yuan(spent_in_month(session, original.person_key, original.month)),
         "duplicate": duplicate,
     }

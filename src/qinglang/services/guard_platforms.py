@@ -9,7 +9,6 @@ give Qinglang the ID number. The ID number itself is never stored or logged.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from qinglang.guard.decision import PlatformKind
 from qinglang.guard.identity import InvalidIdNumber, parse_id_number
 from qinglang.guard.pi import InvalidPi, birth_of_pi, make_pi
 from qinglang.services.errors import ServiceError, invalid, not_found
+from qinglang.services.users import token_hash
 from qinglang.store.models import GuardPlatform, GuardProfile
 
 KEY_PREFIX = "qlp_"
@@ -47,10 +47,6 @@ class ProfileInfo:
     verified_via: str
 
 
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def create_platform(
     session: Session, name: str, kind: str, now: datetime, organisation_id: int | None = None
 ) -> tuple[GuardPlatform, str]:
@@ -69,7 +65,7 @@ def create_platform(
         name=name.strip(),
         kind=platform_kind.value,
         organisation_id=organisation_id,
-        key_hash=key_hash(key),
+        key_hash=token_hash(key),
         prefix=key[:12],
         created_at=now,
     )
@@ -82,7 +78,7 @@ def platform_for_key(session: Session, key: str) -> PlatformInfo | None:
     if not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
     row = session.execute(
-        select(GuardPlatform).where(GuardPlatform.key_hash == key_hash(key))
+        select(GuardPlatform).where(GuardPlatform.key_hash == token_hash(key))
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return None
@@ -98,7 +94,7 @@ class PlatformKeyCache:
         self._entries: dict[str, tuple[PlatformInfo | None, float]] = {}
 
     def get(self, key: str) -> tuple[bool, PlatformInfo | None]:
-        item = self._entries.get(key_hash(key))
+        item = self._entries.get(token_hash(key))
         if item is None or item[1] < time.monotonic():
             return False, None
         return True, item[0]
@@ -106,7 +102,7 @@ class PlatformKeyCache:
     def put(self, key: str, info: PlatformInfo | None) -> None:
         if len(self._entries) >= self.max_entries:
             self._entries.clear()
-        self._entries[key_hash(key)] = (info, time.monotonic() + self.ttl_s)
+        self._entries[token_hash(key)] = (info, time.monotonic() + self.ttl_s)
 
 
 def _account(account: str) -> str:

@@ -452,10 +452,3 @@ def record_alert(
             session.add(GuardAlert(person_key=person_key, kind=kind, detail=detail, at=at))
     except Exception:
         log.exception("could not record a guardian alert")
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    from qinglang.guard.ages import SHANGHAI
-
-    start = datetime(day.year, day.month, day.day, tzinfo=SHANGHAI)
-    return start, start + timedelta(days=1)

@@ -39,12 +39,8 @@ def runtime_of(state: Any) -> GuardRuntime:
     return runtime
 
 
-def build_runtime(request: Request) -> GuardRuntime:
-    return runtime_of(request.app.state)
-
-
 async def get_runtime(request: Request) -> GuardRuntime:
-    return build_runtime(request)
+    return runtime_of(request.app.state)
 
 
 GuardDep = Annotated[GuardRuntime, Depends(get_runtime)]
