@@ -20,6 +20,7 @@ from qinglang.govern import cases as core
 from qinglang.govern.case_dispositions import rectification_deadline
 from qinglang.govern.cases import CaseDisposition, CaseState, DispositionStatus, Event, State
 from qinglang.govern.dispositions import DispositionSpec
+from qinglang.services import campaigns
 from qinglang.services.errors import ServiceError, conflict, not_found
 from qinglang.store import audit_log
 from qinglang.store.models import Case, CaseDepartment, CaseDispositionRow
@@ -89,6 +90,9 @@ def insert_case(
         "updated_at": state.updated_at,
         "closed_at": None,
     }
+    # A case found while a campaign runs in its jurisdiction belongs to it (and to a task).
+    filed = campaigns.match(session, state.jurisdiction, state.grounds[0], at)
+    values["campaign_id"], values["campaign_task"] = filed if filed else (None, None)
     connection = session.connection()
     case_id = connection.execute(_INSERT_CASE, values).inserted_primary_key[0]
     values["id"] = case_id

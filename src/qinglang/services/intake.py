@@ -797,6 +797,13 @@ def record(session: Session, p: Prepared) -> Receipt:
             source=p.source.name,
         )
         case_id, case_state = case.id, case.state
+    # The item is filed where its lead is: a merged one under the campaign of its case.
+    if found is not None:
+        filed = session.execute(
+            select(Case.campaign_id, Case.campaign_task).where(Case.id == case_id)
+        ).one()
+    else:
+        filed = (case.campaign_id, case.campaign_task)
     status = "merged" if found is not None else "lead"
     connection = session.connection()
     item_id = connection.execute(
@@ -822,6 +829,8 @@ def record(session: Session, p: Prepared) -> Receipt:
             "discovered_at": p.discovered_at,
             "deadline_at": p.deadline_at,
             "public_result": None,
+            "campaign_id": filed[0],
+            "campaign_task": filed[1],
             "received_at": at,
             "updated_at": at,
         },

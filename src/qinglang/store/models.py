@@ -194,6 +194,8 @@ class IntakeItem(Base):
     discovered_at: Mapped[datetime | None]
     deadline_at: Mapped[datetime | None]
     public_result: Mapped[str | None] = mapped_column(Text)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    campaign_task: Mapped[str | None] = mapped_column(String(16))
     received_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -245,6 +247,8 @@ class Case(Base):
     source: Mapped[str | None] = mapped_column(String(16))  # intake source of its first item
     deadline: Mapped[date | None] = mapped_column(Date)  # rectification deadline, when set
     public_result: Mapped[str | None] = mapped_column(Text)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))
+    campaign_task: Mapped[str | None] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -256,6 +260,7 @@ class Case(Base):
         Index("ix_cases_jurisdiction_updated", "jurisdiction", "updated_at"),
         Index("ix_cases_ground_updated", "primary_ground", "updated_at"),
         Index("ix_cases_state_deadline", "state", "deadline"),
+        Index("ix_cases_campaign_created", "campaign_id", "created_at"),
     )
 
 
@@ -336,6 +341,76 @@ class Rectification(Base):
     digests: Mapped[list[Any]]
     reported_by: Mapped[str] = mapped_column(String(200))
     reported_at: Mapped[datetime]
+
+
+# ---------------------------------------------------------------- campaigns and disclosure
+
+
+class Campaign(Base):
+    """A campaign (专项行动): its plan (`qinglang.govern.campaigns.CampaignPlan`) as columns.
+
+    `stages` is [{"n", "name", "deadline"}], `tasks` is [{"code", "name", "lead", "co",
+    "grounds"}]; cases and intake items point at a campaign and one task code.
+    """
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    template: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str | None] = mapped_column(String(200))
+    jurisdiction: Mapped[str] = mapped_column(String(6), index=True)
+    departments: Mapped[list[Any]]
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    stages: Mapped[list[Any]]
+    tasks: Mapped[list[Any]]
+    public: Mapped[bool] = mapped_column(Boolean, default=False)  # progress on the public page
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class CampaignReport(Base):
+    """A department's progress report (工作进展) for one stage, with figures by counter code."""
+
+    __tablename__ = "campaign_reports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    stage: Mapped[int] = mapped_column(Integer)
+    department: Mapped[str] = mapped_column(String(32))
+    jurisdiction: Mapped[str] = mapped_column(String(6))
+    task_code: Mapped[str | None] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    figures: Mapped[dict[str, Any]]
+    reported_by: Mapped[str] = mapped_column(String(200))
+    reported_at: Mapped[datetime]
+
+
+class Publication(Base):
+    """A typical case published on the disclosure page (曝光台): only the public fields.
+
+    `body` is the text written for the public; `fields` names which of the case's fields are
+    shown (subject, grounds, dispositions, region, result). Withdrawn ones stay for the record.
+    """
+
+    __tablename__ = "publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    jurisdiction: Mapped[str] = mapped_column(String(6))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    fields: Mapped[list[Any]]
+    published_by: Mapped[str] = mapped_column(String(200))
+    published_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(200))
 
 
 # ---------------------------------------------------------------- audit log
