@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ("dbfixtures", "guardfixtures")
+pytest_plugins = ("dbfixtures", "guardfixtures", "uifixtures")
 
 settings.register_profile(
     "qinglang", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150

@@ -11,7 +11,6 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
-from starlette.responses import RedirectResponse
 
 from qinglang import __version__
 from qinglang.logging_setup import configure_logging
@@ -30,6 +29,7 @@ from qinglang.web.guard_fastpath import HeartbeatFastPath
 from qinglang.web.nppa_router import router as nppa_router
 from qinglang.web.rate_limit import RateLimitMiddleware, TokenBucketLimiter
 from qinglang.web.responses import SafeJSONResponse
+from qinglang.web.ui import install_ui
 
 log = logging.getLogger("qinglang.web")
 
@@ -97,9 +97,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(nppa_router)
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    install_ui(app)
 
     # Added last = outermost: rate limiting runs before the body is read.
     app.add_middleware(BodySizeLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -26,6 +26,8 @@ from qinglang.web.problems import (
     shorten,
     slug_for_status,
 )
+from qinglang.web.ui.errors import error_page, is_ui_request, login_redirect
+from qinglang.web.ui.session import CsrfFailed, LoginRequired
 from qinglang.web.validation_messages import problem_errors
 
 log = logging.getLogger("qinglang.web")
@@ -53,12 +55,27 @@ def json_error_detail(doc: object, pos: object, reason: str = "") -> str:
 
 
 async def _problem(request: Request, exc: ProblemError) -> Response:
+    if is_ui_request(request):
+        log_problem(request.method, request.url.path, exc.status, exc.slug)
+        return error_page(request, exc.status, exc.detail)
     return problem_from_error(request, exc)
+
+
+async def _login_required(request: Request, exc: LoginRequired) -> Response:
+    return login_redirect(exc.next_url)
+
+
+async def _csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+    log_problem(request.method, request.url.path, 403, "forbidden", "csrf token mismatch")
+    return error_page(request, 403, "表单已过期或来源不明，请返回刷新页面后重新提交。")
 
 
 async def _validation(request: Request, exc: RequestValidationError) -> Response:
     errors = list(exc.errors())
     path = request.url.path
+    if is_ui_request(request):
+        log_problem(request.method, path, 422, "validation-error")
+        return error_page(request, 422, "请求参数有误，请检查链接或重新填写表单。")
     for err in errors:
         if err.get("type") == "json_invalid":
             loc = err.get("loc", ())
@@ -110,6 +127,12 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         log_problem(request.method, path, 400, "invalid-json", type(cause).__name__)
         return problem_response("invalid-json", "请检查 JSON 语法与数值。", instance=path)
     slug = slug_for_status(status)
+    if is_ui_request(request):
+        log_problem(request.method, path, status, slug)
+        message = {404: "您访问的页面不存在。", 405: "该页面不支持此操作。"}.get(
+            status, _GENERIC_DETAIL.get(slug, "请求无法处理。")
+        )
+        return error_page(request, status, message)
     if status == 404:
         detail = f"请求的地址不存在：{shorten(path, 200)}"
     elif status == 405:
@@ -122,6 +145,8 @@ async def _http(request: Request, exc: StarletteHTTPException) -> Response:
 
 async def _service_error(request: Request, exc: ServiceError) -> Response:
     log_problem(request.method, request.url.path, exc.status, exc.slug, f"{exc.code}: {exc}")
+    if is_ui_request(request):
+        return error_page(request, exc.status, exc.message_zh)
     return problem_response(
         exc.slug,
         exc.message_zh,
@@ -152,6 +177,8 @@ async def _unhandled(request: Request, exc: Exception) -> Response:
         redact(str(exc))[:500],
         exc_info=exc,
     )
+    if is_ui_request(request):
+        return error_page(request, 500, _GENERIC_DETAIL["internal-error"])
     return problem_response(
         "internal-error", _GENERIC_DETAIL["internal-error"], instance=request.url.path
     )
@@ -172,6 +199,8 @@ def install_error_handlers(app: FastAPI) -> None:
     from qinglang.store.guard_counters_redis import CountersUnavailable
 
     app.add_exception_handler(CountersUnavailable, _counters_unavailable)
+    app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
+    app.add_exception_handler(CsrfFailed, _csrf_failed)  # type: ignore[arg-type]
     app.add_exception_handler(ProblemError, _problem)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http)  # type: ignore[arg-type]
