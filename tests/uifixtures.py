@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from dbfixtures import PASSWORD, People
 
+from dbfixtures import PASSWORD, People
 from qinglang.store.db import Database
 
 

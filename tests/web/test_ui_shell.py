@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from dbfixtures import PASSWORD
-from uifixtures import csrf_of
 
+from dbfixtures import PASSWORD
 from qinglang.web.ui.session import safe_next
+from uifixtures import csrf_of
 
 
 def login(client, username: str, password: str = PASSWORD, next_url: str = "/"):
