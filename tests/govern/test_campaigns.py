@@ -97,6 +97,8 @@ def _plan(**changes) -> c.CampaignPlan:
         ),
         ({"stages": (c.Stage(1, "一", date(2020, 7, 1)),)}, "bad_stage_deadline"),
         ({"stages": (c.Stage(1, " ", date(2020, 9, 1)),)}, "bad_stage_name"),
+        ({"starts_on": date(1, 1, 1)}, "bad_dates"),
+        ({"stages": (c.Stage(1, "一", date(9999, 12, 31)),)}, "bad_dates"),
         ({"tasks": (c.Task("1", "甲", "press"), c.Task("1", "乙", "press"))}, "bad_task_code"),
         ({"tasks": (c.Task("1", "甲", "press", grounds=("nonsense",)),)}, "bad_task_grounds"),
     ],

@@ -27,6 +27,7 @@ MAX_STAGES = 12
 MAX_TASKS = 30
 NAME_MAX = 200
 DEFAULT_REMIND_DAYS = 7
+MIN_YEAR, MAX_YEAR = 1990, 2100
 
 
 class CampaignError(ValueError):
@@ -127,6 +128,15 @@ def validate(plan: CampaignPlan) -> CampaignPlan:
             f"a campaign has 1..{MAX_STAGES} stages",
             f"专项行动应有1至{MAX_STAGES}个阶段。",
             "/stages",
+        )
+    if not MIN_YEAR <= plan.starts_on.year <= MAX_YEAR or any(
+        not MIN_YEAR <= s.deadline.year <= MAX_YEAR for s in plan.stages
+    ):
+        raise CampaignError(
+            "bad_dates",
+            f"dates must lie in {MIN_YEAR}..{MAX_YEAR}",
+            f"日期应在{MIN_YEAR}年至{MAX_YEAR}年之间。",
+            "/starts_on",
         )
     previous = plan.starts_on - timedelta(days=1)
     stages: list[Stage] = []

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qinglang.govern.actors import Role
-from qinglang.govern.identifiers import provinces
+from qinglang.govern.identifiers import IdentifierError, normalize_division, provinces
 from qinglang.services.errors import conflict, forbidden, invalid, not_found
 from qinglang.services.principal import Principal
 from qinglang.store import audit_log
@@ -251,6 +251,12 @@ def list_public(
     if campaign_id is not None:
         stmt = stmt.where(Publication.campaign_id == campaign_id)
     if jurisdiction is not None:
+        try:
+            jurisdiction = normalize_division(jurisdiction)
+        except IdentifierError:
+            raise invalid(
+                "bad_jurisdiction", "unknown division", "地区代码无效，应为6位行政区划代码。"
+            ) from None
         clause = within(Publication.jurisdiction, jurisdiction)
         if clause is not None:
             stmt = stmt.where(clause)

@@ -6,6 +6,7 @@ from qinglang.web.api import (
     accounts,
     admin,
     audit,
+    campaigns,
     cases,
     detect,
     guard,
@@ -28,5 +29,6 @@ api_router.include_router(cases.router)
 api_router.include_router(notices.router)
 api_router.include_router(audit.router)
 api_router.include_router(guard.router)
+api_router.include_router(campaigns.router)
 
 __all__ = ["api_router"]
