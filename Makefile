@@ -1,6 +1,7 @@
 # Qinglang — two commands on a fresh machine with Python 3.11: `make run` and `make test`.
 # `make run` migrates the governance database (QINGLANG_DATABASE_URL, SQLite under var/ by
-# default) before serving.
+# default), loads the fictional demo campaign into an empty database (logins printed once),
+# then serves the UI and the API on http://$(HOST):$(PORT).
 # uv is bootstrapped into .tools/ with pip, then installs the locked dependencies into .venv/.
 
 PYTHON ?= python3.11
@@ -28,6 +29,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(VENV)/bin/qinglang db upgrade
+	$(VENV)/bin/qinglang demo --if-empty
 	$(VENV)/bin/qinglang serve --host $(HOST) --port $(PORT)
 
 lint: install

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-pytest_plugins = ("dbfixtures", "guardfixtures", "uifixtures")
+pytest_plugins = ("dbfixtures", "guardfixtures", "uifixtures", "browserfixtures")
 
 settings.register_profile(
     "qinglang", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
