@@ -346,14 +346,24 @@ def test_fuzzed_texts_are_answered(client: TestClient, text: str) -> None:
 def test_bugs_become_a_500_problem_without_internals(caplog: pytest.LogCaptureFixture) -> None:
     app = create_app(Settings(rate_limit_per_minute=0))
 
-    @app.get("/boom")
+    @app.get("/api/v1/boom")
     def boom() -> None:
         raise RuntimeError("internal detail 13812345678")
 
+    @app.get("/boom-page")
+    def boom_page() -> None:
+        raise RuntimeError("internal detail 13812345678")
+
     client = TestClient(app, raise_server_exceptions=False)
-    response = client.get("/boom")
+    response = client.get("/api/v1/boom")
     problem = assert_problem(response, 500, "internal-error")
     assert "internal detail" not in response.text
     assert problem["title"] == "服务器内部错误"
     assert len(unhandled_records(caplog)) == 1
+    # A page answers with a page, just as bare.
+    page = client.get("/boom-page")
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "internal detail" not in page.text and "系统出错" in page.text
+    assert len(unhandled_records(caplog)) == 2
     caplog.clear()  # expected here; the autouse check is for the other tests

@@ -90,3 +90,15 @@ def test_stylesheet_is_served_locally(ui):
 )
 def test_after_login_only_local_paths_are_followed(value, expected):
     assert safe_next(value) == expected
+
+
+def test_an_oversized_form_gets_an_html_page(ui, app_settings):
+    limit = app_settings.max_body_bytes
+    r = ui.post(
+        "/public/report",
+        content=b"x" * (limit + 1),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 413
+    assert r.headers["content-type"].startswith("text/html")
+    assert "请求体过大" in r.text

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import logging
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qinglang.logging_setup import redact
 from qinglang.web.problems import problem_response
+from qinglang.web.ui.errors import error_page, is_ui_request
 
 log = logging.getLogger("qinglang.web")
 
@@ -36,7 +38,15 @@ class BodySizeLimitMiddleware:
         path = scope.get("path", "")
         status = 413 if slug == "body-too-large" else 400
         log.info("%s %s -> %d %s", scope.get("method", "?"), redact(path), status, slug)
-        response = problem_response(slug, detail, instance=path, headers={"Connection": "close"})
+        request = Request(scope)
+        if is_ui_request(request):
+            # A page's form: answer with a page a person can read, not a problem document.
+            response = error_page(request, status, detail)
+            response.headers["Connection"] = "close"
+        else:
+            response = problem_response(
+                slug, detail, instance=path, headers={"Connection": "close"}
+            )
         await response(scope, receive, send)
 
     def _too_large_detail(self) -> str:
