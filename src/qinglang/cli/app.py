@@ -7,6 +7,7 @@ import typer
 from qinglang import __version__
 from qinglang.cli.audit import audit_app
 from qinglang.cli.db import db_app
+from qinglang.cli.demo import demo
 from qinglang.cli.guard import guard_app
 from qinglang.cli.identity import id_app
 from qinglang.cli.lexicon import lexicon_app
@@ -32,6 +33,7 @@ app.add_typer(lexicon_app, name="lexicon")
 app.add_typer(model_app, name="model")
 app.command("eval")(evaluate)
 app.add_typer(db_app, name="db")
+app.command("demo")(demo)
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
