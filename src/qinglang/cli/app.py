@@ -13,6 +13,7 @@ from qinglang.cli.identity import id_app
 from qinglang.cli.lexicon import lexicon_app
 from qinglang.cli.model import evaluate, model_app
 from qinglang.cli.nppa import nppa_app
+from qinglang.cli.report import report_app
 from qinglang.cli.scan import scan
 from qinglang.cli.serve import serve
 from qinglang.cli.taxonomy import taxonomy
@@ -34,6 +35,7 @@ app.add_typer(model_app, name="model")
 app.command("eval")(evaluate)
 app.add_typer(db_app, name="db")
 app.command("demo")(demo)
+app.add_typer(report_app, name="report")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
