@@ -5,7 +5,7 @@ Throughput is measured on one core (the process pins itself to CPU 0 where it ca
 project's own corpus in tests/data repeated. Every figure is the median of several runs.
 
     python -m benchmarks.run [--out docs/benchmarks.md] [--repeats 9] [--limit N]
-                             [--only all|detect|governance] [--quick]
+                             [--only all|detect|governance|guard|dashboard] [--quick]
 
 The governance section (benchmarks/governance.py: public reports over HTTP on SQLite and
 PostgreSQL, case lists over 10^6 cases) runs first, on both cores; `--only governance`
@@ -32,6 +32,9 @@ COLD = REPO.parent / "shared" / "data" / "cold"
 TESTS_DATA = REPO / "tests" / "data"
 GOVERNANCE_HEADING = "## Governance core"
 GUARD_HEADING = "## Guard (minor protection)"
+DASHBOARD_HEADING = "## Dashboard statistics and documents"
+# Sections measured by their own runs: a run that does not measure one keeps it as it was.
+KEPT_HEADINGS = (GUARD_HEADING, DASHBOARD_HEADING)
 
 
 def section_text(text: str, heading: str) -> str | None:
@@ -127,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=10_000, help="messages per run")
     parser.add_argument(
         "--only",
-        choices=("all", "detect", "governance", "guard"),
+        choices=("all", "detect", "governance", "guard", "dashboard"),
         default="all",
         help="run one part (the other part of the file is kept as it is)",
     )
@@ -148,19 +151,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         from benchmarks.guard import section as guard_section
 
         guard = guard_section(quick=args.quick)
-    if args.only == "guard":
+    dashboard: list[str] = []
+    if args.only in ("all", "dashboard"):
+        from benchmarks.dashboard import section as dashboard_section
+
+        dashboard = dashboard_section(quick=args.quick)
+    measured = {GUARD_HEADING: guard, DASHBOARD_HEADING: dashboard}
+    if args.only in ("guard", "dashboard"):
+        heading = GUARD_HEADING if args.only == "guard" else DASHBOARD_HEADING
         old = args.out.read_text(encoding="utf-8") if args.out.is_file() else "# Benchmarks\n"
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(replace_section(old, GUARD_HEADING, guard), encoding="utf-8")
+        args.out.write_text(replace_section(old, heading, measured[heading]), encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
         return 0
     if args.only == "governance":
         old = args.out.read_text(encoding="utf-8") if args.out.is_file() else "# Benchmarks\n"
         head = old.split(GOVERNANCE_HEADING)[0].rstrip("\n")
         new = head + "\n\n" + "\n".join(governance)
-        kept = section_text(old, GUARD_HEADING)  # measured before; kept as it is
-        if kept is not None and GUARD_HEADING not in new:
-            new = new.rstrip("\n") + "\n\n" + kept
+        for heading in KEPT_HEADINGS:  # measured before; kept as they are
+            kept = section_text(old, heading)
+            if kept is not None and heading not in new:
+                new = new.rstrip("\n") + "\n\n" + kept
         args.out.write_text(new, encoding="utf-8")
         print(f"wrote {args.out}", file=sys.stderr)
         return 0
@@ -395,10 +406,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ]
     text = "\n".join(out)
     old = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
-    if guard:
-        text = replace_section(text, GUARD_HEADING, guard)
-    elif GUARD_HEADING not in text and (kept := section_text(old, GUARD_HEADING)) is not None:
-        text = text.rstrip("\n") + "\n\n" + kept  # --only detect keeps the guard section
+    for heading in KEPT_HEADINGS:
+        if measured[heading]:
+            text = replace_section(text, heading, measured[heading])
+        elif heading not in text and (kept := section_text(old, heading)) is not None:
+            text = text.rstrip("\n") + "\n\n" + kept  # --only detect keeps it
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
