@@ -28,7 +28,7 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = Path(
     os.environ.get("QINGLANG_SCREENSHOT_DIR", ROOT / "test-artifacts" / "screenshots")
 )
