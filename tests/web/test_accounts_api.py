@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dbfixtures import PASSWORD
 
 
@@ -91,3 +93,20 @@ def test_operator_needs_an_organisation(api, people) -> None:
         headers=admin.headers,
     )
     assert bad_uscc.status_code == 422
+
+
+@pytest.mark.parametrize("jurisdiction", ["31", "990000", "abcdef"])
+def test_a_malformed_jurisdiction_is_a_422_not_a_500(api, people, jurisdiction):
+    admin = people.make("admin", jurisdiction="100000")
+    r = api.post(
+        "/api/v1/users",
+        json={
+            "username": "someone",
+            "password": "Correct-horse-9",
+            "roles": ["officer"],
+            "department": "police",
+            "jurisdiction": jurisdiction,
+        },
+        headers=admin.headers,
+    )
+    assert r.status_code == 422, r.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qinglang.govern.actors import Actor, Role
-from qinglang.govern.identifiers import division_covers
+from qinglang.govern.identifiers import IdentifierError, division_covers, normalize_division
 from qinglang.services.errors import ServiceError
 
 REGULATOR_ROLES = frozenset({Role.admin, Role.officer, Role.analyst, Role.leader})
@@ -42,7 +42,13 @@ class Principal:
         return bool(self.roles & REGULATOR_ROLES)
 
     def covers(self, division: str | None) -> bool:
-        return division is not None and division_covers(self.jurisdiction, division)
+        """True when `division` lies in this principal's jurisdiction (False if malformed)."""
+        if division is None:
+            return False
+        try:
+            return division_covers(self.jurisdiction, division)
+        except IdentifierError:
+            return False
 
     def actor(self) -> Actor:
         """The core's view of this user, for case work (needs a department)."""
@@ -66,6 +72,17 @@ class Principal:
             )
 
     def require_covers(self, division: str | None) -> None:
+        """403 outside the jurisdiction; 422 for a code that is no division at all."""
+        if division is not None:
+            try:
+                normalize_division(division)
+            except IdentifierError:
+                raise ServiceError(
+                    "validation-error",
+                    "bad_jurisdiction",
+                    f"{str(division)[:12]!r} is not a division code",
+                    "行政区划代码无效，应为6位数字，如 310000。",
+                ) from None
         if not self.covers(division):
             raise ServiceError(
                 "forbidden",

@@ -201,6 +201,29 @@ def update_user(
     return user
 
 
+def set_password(session: Session, user_id: int, password: str, *, by: str, at: datetime) -> User:
+    """An administrator sets a new password; the user's sessions end (they log in again)."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None:
+        raise not_found("user", "用户", user_id)
+    try:
+        user.password_hash = hash_password(password)
+    except PasswordPolicyError as exc:
+        raise invalid("weak_password", str(exc), exc.message_zh) from None
+    for (row,) in session.execute(select(UserSession).where(UserSession.user_id == user.id)):
+        session.delete(row)
+    user.updated_at = at
+    audit_log.record(
+        session,
+        at=at,
+        actor=by,
+        kind="user.password_reset",
+        subject=f"user:{user.id}",
+        payload={"sessions_ended": True},
+    )
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.execute(select(User).order_by(User.id)).scalars())
 

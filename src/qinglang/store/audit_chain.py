@@ -596,6 +596,17 @@ class UserRolesChanged(EventKind):
 
 
 @register_kind
+class UserPasswordReset(EventKind):
+    kind = "user.password_reset"
+    description = "An administrator set a new password for a user; the user's sessions ended."
+    required = _schema({"sessions_ended": BOOL})
+    examples = (
+        _X({"sessions_ended": True}, True),
+        _X({"sessions_ended": "yes"}, False),
+    )
+
+
+@register_kind
 class OrganisationCreated(EventKind):
     kind = "organisation.created"
     description = "A platform operator (organisation) was registered."

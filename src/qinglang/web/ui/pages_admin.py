@@ -12,12 +12,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from datetime import datetime
-from types import MappingProxyType
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -25,12 +22,10 @@ from starlette.responses import Response
 from qinglang.govern.actors import ROLE_NAMES_ZH, Role
 from qinglang.govern.identifiers import IdentifierError, normalize_division
 from qinglang.services import users as users_service
-from qinglang.services.errors import ServiceError, invalid, not_found
+from qinglang.services.errors import ServiceError, not_found
 from qinglang.services.principal import Principal
-from qinglang.store import audit_log
-from qinglang.store.audit_chain import BOOL, EventKind, PayloadExample, register_kind
-from qinglang.store.models import User, UserSession
-from qinglang.store.passwords import MIN_PASSWORD, PasswordPolicyError, hash_password
+from qinglang.store.models import User
+from qinglang.store.passwords import MIN_PASSWORD
 from qinglang.taxonomy import get_taxonomy
 from qinglang.web.auth import now
 from qinglang.web.ui.forms import FormError, choice, choices, read_form, text, values
@@ -68,19 +63,6 @@ ORGANISATION_FIELDS = {
     "bad_uscc": "uscc",
     "bad_division": "region",
 }
-
-
-@register_kind
-class UserPasswordReset(EventKind):
-    """Recorded by the admin page's password reset (the users service has no such command)."""
-
-    kind = "user.password_reset"
-    description = "An administrator set a new password for a user; the user's sessions ended."
-    required = MappingProxyType({"sessions_ended": BOOL})
-    examples = (
-        PayloadExample({"sessions_ended": True}, True),
-        PayloadExample({"sessions_ended": "yes"}, False),
-    )
 
 
 def require_admin(principal: Principal) -> None:
@@ -266,25 +248,6 @@ def user_edit_form(request: Request, principal: UiPrincipal, user_id: int) -> Re
     return _user_form(request, values_=values_, errors={}, user=row)
 
 
-def _reset_password(session: Session, user: User, password: str, *, by: str, at: datetime) -> None:
-    """Set a new password and end the user's sessions (they log in with the new one)."""
-    try:
-        user.password_hash = hash_password(password)
-    except PasswordPolicyError as exc:
-        raise invalid("weak_password", str(exc), exc.message_zh) from None
-    for (row,) in session.execute(select(UserSession).where(UserSession.user_id == user.id)):
-        session.delete(row)
-    user.updated_at = at
-    audit_log.record(
-        session,
-        at=at,
-        actor=by,
-        kind="user.password_reset",
-        subject=f"user:{user.id}",
-        payload={"sessions_ended": True},
-    )
-
-
 @router.post("/admin/users/{user_id:int}/edit")
 async def user_edit(request: Request, principal: UiPrincipal, user_id: int) -> Response:
     form = await read_form(request)
@@ -317,7 +280,7 @@ async def user_edit(request: Request, principal: UiPrincipal, user_id: int) -> R
                 at=at,
             )
             if password is not None:
-                _reset_password(session, user, password, by=principal.actor_id, at=at)
+                users_service.set_password(session, user.id, password, by=principal.actor_id, at=at)
     except FormError as exc:
         return _user_form(
             request,
