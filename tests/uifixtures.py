@@ -3,13 +3,14 @@
 The pages run the same services on both databases, which the service and API tests already
 cover on PostgreSQL; UI tests use SQLite only. `ui` is a TestClient that does not follow
 redirects; `ui_login(client, username)` logs in through the form; `csrf_of(html)` reads the
-token of a page's forms.
+token of a page's forms; `assert_accessible(html)` checks labels, ids and headings.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 
 import pytest
 
@@ -52,3 +53,40 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf" value="([0-9a-f]{64})"', html)
     assert match, "no CSRF token on the page"
     return match.group(1)
+
+
+class _Controls(HTMLParser):
+    """Collects form controls, label targets, ids and <h1> headings of a page."""
+
+    SKIP = frozenset({"hidden", "submit", "button", "reset", "image"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.labels: set[str] = set()
+        self.controls: list[tuple[str, str | None, str | None]] = []
+        self.ids: list[str] = []
+        self.h1 = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.append(a["id"] or "")
+        if tag == "label" and a.get("for"):
+            self.labels.add(a["for"] or "")
+        elif tag in ("select", "textarea") or (
+            tag == "input" and (a.get("type") or "text") not in self.SKIP
+        ):
+            self.controls.append((tag, a.get("id"), a.get("name")))
+        elif tag == "h1":
+            self.h1 += 1
+
+
+def assert_accessible(html: str) -> None:
+    """Every form field has a <label for> its id, ids are unique, the page has one <h1>."""
+    parser = _Controls()
+    parser.feed(html)
+    unlabelled = [c for c in parser.controls if not c[1] or c[1] not in parser.labels]
+    assert not unlabelled, f"fields without a label: {unlabelled}"
+    dupes = {i for i in parser.ids if parser.ids.count(i) > 1}
+    assert not dupes, f"duplicate ids: {dupes}"
+    assert parser.h1 == 1, f"a page has exactly one <h1>, this one {parser.h1}"

@@ -3,45 +3,16 @@ next to the fields; departments read-only; organisations with a checked USCC."""
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
-
 import pytest
 from sqlalchemy import select
 
 from dbfixtures import PASSWORD
 from qinglang.store import audit_log
 from qinglang.store.models import User
-from uifixtures import csrf_of, ui_login
+from uifixtures import assert_accessible, csrf_of, ui_login
 
 NEW_PASSWORD = "Another-horse-42"
 USCC = "91310000MA1FL0001R"  # well-formed (check character R), not a real company
-
-
-class _Controls(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.controls: list[tuple[str, str | None]] = []
-        self.labelled: set[str] = set()
-        self.h1 = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "h1":
-            self.h1 += 1
-        if tag == "label" and a.get("for"):
-            self.labelled.add(a["for"] or "")
-        if tag in ("select", "textarea") or (
-            tag == "input" and a.get("type") not in ("hidden", "submit", "button")
-        ):
-            self.controls.append((a.get("name") or tag, a.get("id")))
-
-
-def assert_labelled(html: str) -> None:
-    parser = _Controls()
-    parser.feed(html)
-    assert parser.h1 == 1, "a page has exactly one <h1>"
-    missing = [name for name, id_ in parser.controls if not id_ or id_ not in parser.labelled]
-    assert not missing, f"controls without <label for>: {missing}"
 
 
 @pytest.fixture
@@ -84,7 +55,7 @@ def test_pages_render_with_labels(ui, admin):
     for path in PAGES:
         page = ui.get(path)
         assert page.status_code == 200, path
-        assert_labelled(page.text)
+        assert_accessible(page.text)
     users = ui.get("/admin/users").text
     assert "root1" in users and "系统管理员" in users
     assert "$argon2" not in users and "password" not in users.lower().replace('type="password"', "")
@@ -117,7 +88,7 @@ def test_duplicate_username_keeps_the_values_but_not_the_password(ui, admin):
     assert 'value="leader" checked' in r.text
     assert '<option value="police" selected>' in r.text
     assert PASSWORD not in r.text
-    assert_labelled(r.text)
+    assert_accessible(r.text)
 
 
 def test_form_errors_are_next_to_their_fields(ui, admin):
@@ -155,7 +126,7 @@ def test_edit_roles_deactivate_and_reset_password(ui, admin, ui_people, ui_db):
     path = f"/admin/users/{person.id}/edit"
     page = ui.get(path)
     assert page.status_code == 200 and 'value="officer" checked' in page.text
-    assert_labelled(page.text)
+    assert_accessible(page.text)
     token = csrf_of(page.text)
     base = {"csrf": token, "roles": ["officer", "leader"], "department": "police"}
     r = ui.post(path, data={**base, "jurisdiction": "310000", "active": "1"})

@@ -4,7 +4,6 @@ downloads; who sees what; every form field labelled."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
@@ -15,34 +14,9 @@ from qinglang.services import campaigns as campaign_service
 from qinglang.services import cases as case_service
 from qinglang.store.models import Campaign, Case
 from qinglang.web import auth
-from uifixtures import csrf_of, ui_login
+from uifixtures import assert_accessible, csrf_of, ui_login
 
 # ---------------------------------------------------------------- helpers
-
-
-class _Fields(HTMLParser):
-    """Collects form controls (with their ids) and the ids that <label for> names."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.controls: list[tuple[str, str | None, str | None]] = []
-        self.labelled: set[str] = set()
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "label" and a.get("for"):
-            self.labelled.add(a["for"])
-        if tag in ("input", "select", "textarea"):
-            kind = a.get("type", "text") if tag == "input" else tag
-            if kind not in ("hidden", "submit", "button"):
-                self.controls.append((tag, a.get("id"), a.get("name")))
-
-
-def assert_labelled(html: str) -> None:
-    parser = _Fields()
-    parser.feed(html)
-    unlabelled = [c for c in parser.controls if c[1] is None or c[1] not in parser.labelled]
-    assert not unlabelled, f"controls without <label for>: {unlabelled[:5]}"
 
 
 def login_as(ui, ui_people, *roles, department="cyberspace", jurisdiction="310000", name=None):
@@ -147,7 +121,7 @@ def test_new_page_previews_templates_and_labels_every_field(ui, ui_people):
     assert 'id="campaign-from-template"' in page.text and 'id="campaign-from-scratch"' in page.text
     assert "摸排巡查" in page.text  # Hunan's first stage in the preview
     assert 'value="310000"' in page.text  # jurisdiction defaults to the user's own
-    assert_labelled(page.text)
+    assert_accessible(page.text)
 
 
 def test_create_from_template(ui, ui_db, ui_people):
@@ -278,7 +252,7 @@ def test_create_from_scratch_errors_keep_values(ui, ui_db, ui_people):
         assert 'id="f-task-1-grounds"' in r.text and 'value="gambling" selected' in r.text
         if form["departments"]:
             assert 'id="f-departments-police" name="departments" value="police" checked' in r.text
-        assert_labelled(r.text)
+        assert_accessible(r.text)
     with ui_db.read() as s:
         assert s.scalars(select(Campaign)).first() is None
 
@@ -318,7 +292,7 @@ def test_detail_shows_plan_progress_reminders_and_cases(ui, ui_db, ui_people):
     assert 'id="campaign-report"' in html  # the officer's department takes part
     assert "下载工作总结（Word）" in html and "导出统计（Excel）" in html
     assert 'id="campaign-public"' not in html  # officers cannot change settings
-    assert_labelled(html)
+    assert_accessible(html)
 
 
 def test_overdue_and_cases_follow_department_visibility(ui, ui_db, ui_people):

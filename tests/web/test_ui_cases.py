@@ -9,7 +9,6 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
@@ -23,55 +22,13 @@ from qinglang.services import cases as case_service
 from qinglang.services.users import create_user
 from qinglang.store.models import IntakeItem, Subject
 from qinglang.store.passwords import hash_password
-from uifixtures import csrf_of, ui_login
+from uifixtures import assert_accessible, csrf_of, ui_login
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 NOW = datetime.now(UTC)
 
 
 # ---------------------------------------------------------------- accessibility helper
-
-
-class _Controls(HTMLParser):
-    """Collects form controls, label targets and ids of a page."""
-
-    SKIP = frozenset({"hidden", "submit", "button", "reset", "image"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.labels: set[str] = set()
-        self.controls: list[tuple[str, str | None, str | None]] = []
-        self.ids: list[str] = []
-        self.forms: list[str | None] = []
-        self.h1 = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if a.get("id"):
-            self.ids.append(a["id"] or "")
-        if tag == "label" and a.get("for"):
-            self.labels.add(a["for"] or "")
-        elif tag in ("select", "textarea") or (
-            tag == "input" and (a.get("type") or "text") not in self.SKIP
-        ):
-            self.controls.append((tag, a.get("id"), a.get("name")))
-        elif tag == "form" and a.get("action") != "/logout":  # the layout's logout button
-            self.forms.append(a.get("id"))
-        elif tag == "h1":
-            self.h1 += 1
-
-
-def assert_accessible(html: str) -> _Controls:
-    """Every field has a <label for>, ids are unique, forms have ids, one <h1>."""
-    parser = _Controls()
-    parser.feed(html)
-    unlabelled = [c for c in parser.controls if not c[1] or c[1] not in parser.labels]
-    assert not unlabelled, f"fields without a label: {unlabelled}"
-    dupes = {i for i in parser.ids if parser.ids.count(i) > 1}
-    assert not dupes, f"duplicate ids: {dupes}"
-    assert all(parser.forms), "a form without an id"
-    assert parser.h1 == 1
-    return parser
 
 
 def test_the_label_check_can_fail() -> None:

@@ -6,42 +6,14 @@ from __future__ import annotations
 import hashlib
 import re
 from functools import cached_property
-from html.parser import HTMLParser
 
 import pytest
 
-from uifixtures import csrf_of, ui_login
+from uifixtures import assert_accessible, csrf_of, ui_login
 
 SH = "310000"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 TIP = {"text": "这个网站有赌博广告，诱导学生下注博彩", "urls": ["https://bet.example.cn/a"]}
-
-
-class _Controls(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.controls: list[tuple[str, str | None]] = []
-        self.labelled: set[str] = set()
-        self.h1 = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "h1":
-            self.h1 += 1
-        if tag == "label" and a.get("for"):
-            self.labelled.add(a["for"] or "")
-        if tag in ("select", "textarea") or (
-            tag == "input" and a.get("type") not in ("hidden", "submit", "button")
-        ):
-            self.controls.append((a.get("name") or tag, a.get("id")))
-
-
-def assert_labelled(html: str) -> None:
-    parser = _Controls()
-    parser.feed(html)
-    assert parser.h1 == 1, "a page has exactly one <h1>"
-    missing = [name for name, id_ in parser.controls if not id_ or id_ not in parser.labelled]
-    assert not missing, f"controls without <label for>: {missing}"
 
 
 class Cast:
@@ -109,7 +81,7 @@ def test_list_shows_triage_flags_lead_and_duplicate_group(ui, cast):
     as_(ui, cast.officer)
     page = ui.get("/intake")
     assert page.status_code == 200
-    assert_labelled(page.text)
+    assert_accessible(page.text)
     assert "共 <strong>2</strong> 条受理记录" in page.text
     assert "赌博" in page.text and "得分" in page.text  # triage suggestion with its score
     assert "重复线索" in page.text  # the second tip's flag
@@ -159,7 +131,7 @@ def test_patrol_finding_with_an_attachment_shows_its_digest(ui, cast):
     as_(ui, cast.officer)
     form = ui.get("/intake/new")
     assert form.status_code == 200 and 'id="intake-new"' in form.text
-    assert_labelled(form.text)
+    assert_accessible(form.text)
     r = ui.post(
         "/intake/new",
         data={
@@ -195,7 +167,7 @@ def test_filing_errors_keep_what_was_typed(ui, cast):
     assert r.status_code == 422
     assert 'id="f-urls-error"' in r.text and "网址" in r.text
     assert 'value="只有文字"' in r.text and "没有证据的巡查" in r.text
-    assert_labelled(r.text)
+    assert_accessible(r.text)
     r = ui.post(
         "/intake/new",
         data={"csrf": token, "source": "handoff", "title": "公安移交", "text": "赌博引流"},

@@ -5,42 +5,12 @@ from __future__ import annotations
 
 import io
 from functools import cached_property
-from html.parser import HTMLParser
 
 import pytest
 
-from uifixtures import csrf_of, ui_login
+from uifixtures import assert_accessible, csrf_of, ui_login
 
 SH = "310000"
-
-
-class _Controls(HTMLParser):
-    """Form controls of a page and the ids its <label for> point at."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.controls: list[tuple[str, str | None]] = []
-        self.labelled: set[str] = set()
-        self.h1 = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "h1":
-            self.h1 += 1
-        if tag == "label" and a.get("for"):
-            self.labelled.add(a["for"] or "")
-        if tag in ("select", "textarea") or (
-            tag == "input" and a.get("type") not in ("hidden", "submit", "button")
-        ):
-            self.controls.append((a.get("name") or tag, a.get("id")))
-
-
-def assert_labelled(html: str) -> None:
-    parser = _Controls()
-    parser.feed(html)
-    assert parser.h1 == 1, "a page has exactly one <h1>"
-    missing = [name for name, id_ in parser.controls if not id_ or id_ not in parser.labelled]
-    assert not missing, f"controls without <label for>: {missing}"
 
 
 MADE = {
@@ -116,20 +86,20 @@ def test_create_shows_the_subject_with_its_history(ui, cast):
     as_(ui, cast, "officer")
     chooser = ui.get("/ledger/new")
     assert chooser.status_code == 200 and "网络游戏" in chooser.text
-    assert_labelled(chooser.text)
+    assert_accessible(chooser.text)
     form = ui.get("/ledger/new?kind=website")
-    assert_labelled(form.text)
+    assert_accessible(form.text)
     assert 'id="ledger-create"' in form.text and "域名" in form.text
     assert "游戏版号" not in form.text  # fields follow the kind
     subject_id = make_site(ui, cast)
     detail = ui.get(f"/ledger/{subject_id}")
     assert detail.status_code == 200
-    assert_labelled(detail.text)
+    assert_accessible(detail.text)
     assert "示例学习网" in detail.text and "learn.example.cn" in detail.text
     assert "变更记录" in detail.text and "登记" in detail.text
     listing = ui.get("/ledger?q=learn")
     assert "示例学习网" in listing.text and "共 <strong>1</strong> 个主体" in listing.text
-    assert_labelled(listing.text)
+    assert_accessible(listing.text)
 
 
 def test_bad_fields_are_shown_next_to_them_and_values_kept(ui, cast):
@@ -139,14 +109,14 @@ def test_bad_fields_are_shown_next_to_them_and_values_kept(ui, cast):
     assert 'value="坏主体"' in r.text and 'value="123"' in r.text
     assert 'id="f-region-error"' in r.text and 'id="f-domains-error"' in r.text
     assert 'id="f-uscc-error"' in r.text and "必须填写" in r.text
-    assert_labelled(r.text)
+    assert_accessible(r.text)
 
 
 def test_edit_and_stale_edit_conflict(ui, cast):
     subject_id = make_site(ui, cast)
     form = ui.get(f"/ledger/{subject_id}/edit")
     assert form.status_code == 200 and 'name="version" value="1"' in form.text
-    assert_labelled(form.text)
+    assert_accessible(form.text)
     token = csrf_of(form.text)
     data = {**SITE, "csrf": token, "version": "1", "risk_level": "low", "notes": "已约谈"}
     r = ui.post(f"/ledger/{subject_id}/edit", data=data)
@@ -216,7 +186,7 @@ def test_import_reports_each_row_in_chinese(ui, cast):
     as_(ui, cast, "officer")
     page = ui.get("/ledger/import")
     assert page.status_code == 200
-    assert_labelled(page.text)
+    assert_accessible(page.text)
     csv_text = (
         "类型,名称,地区代码,域名\n"
         "网站,导入的学习网,310000,import.example.cn\n"

@@ -8,7 +8,6 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,46 +19,15 @@ from qinglang.services import cases as case_service
 from qinglang.services.users import create_user, principal_of
 from qinglang.store.models import Notice, Subject, User
 from qinglang.store.passwords import hash_password
-from uifixtures import csrf_of, ui_login
+from uifixtures import assert_accessible, csrf_of, ui_login
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(64))
 NOW = datetime.now(UTC)
 
 
-class _Fields(HTMLParser):
-    SKIP = frozenset({"hidden", "submit", "button", "reset", "image"})
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.labels: set[str] = set()
-        self.controls: list[str | None] = []
-        self.ids: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if a.get("id"):
-            self.ids.append(a["id"] or "")
-        if tag == "label" and a.get("for"):
-            self.labels.add(a["for"] or "")
-        elif tag in ("select", "textarea") or (
-            tag == "input" and (a.get("type") or "text") not in self.SKIP
-        ):
-            self.controls.append(a.get("id"))
-
-
-def assert_labelled(html: str) -> None:
-    """Every field has a visible <label for=its id>, and ids are unique."""
-    parser = _Fields()
-    parser.feed(html)
-    assert parser.controls, "no fields on the page"
-    missing = [c for c in parser.controls if not c or c not in parser.labels]
-    assert not missing, f"fields without a label: {missing}"
-    assert len(parser.ids) == len(set(parser.ids)), "duplicate ids"
-
-
 def test_the_label_check_can_fail() -> None:
     with pytest.raises(AssertionError):
-        assert_labelled('<input id="x" name="x" type="file">')
+        assert_accessible('<input id="x" name="x" type="file">')
 
 
 @cache
@@ -160,14 +128,14 @@ def test_the_operator_sees_its_notices_and_nothing_internal(portal: Portal) -> N
     assert page.status_code == 200 and "<h1>整改通知</h1>" in page.text
     assert f'href="/portal/notices/{portal.notice_id}"' in page.text
     assert "待整改" in page.text and "赌博、博彩引流" in page.text
-    assert_labelled(page.text)
+    assert_accessible(page.text)
     notice = op.get(f"/portal/notices/{portal.notice_id}")
     assert notice.status_code == 200
     assert f"责令限期整改（整改期限：{in_days(10).isoformat()}）" in notice.text
     assert "关闭账号（账号数量：120）" in notice.text and "公安" in notice.text
     assert f"/portal/notices/{portal.notice_id}.docx" in notice.text
     assert 'enctype="multipart/form-data"' in notice.text
-    assert_labelled(notice.text)
+    assert_accessible(notice.text)
     for internal in ("police-officer-zhang", "police-leader-wang", "属实", "/cases/", "审计"):
         assert internal not in notice.text and internal not in page.text
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from html.parser import HTMLParser
 
 import pytest
 
@@ -18,6 +17,7 @@ from qinglang.services.principal import Principal
 from qinglang.store.models import Case
 from qinglang.web.auth import now
 from qinglang.web.ui.pages_public import stage_rows
+from uifixtures import assert_accessible
 
 T0 = datetime(2020, 10, 1, 2, 0, tzinfo=UTC)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -35,35 +35,6 @@ SH_LEADER = P(4, "leader", jurisdiction="310000")
 
 
 # ---------------------------------------------------------------- helpers
-
-
-class _Fields(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.labels: set[str] = set()
-        self.controls: list[tuple[str, str | None]] = []
-        self.h1 = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "label" and a.get("for"):
-            self.labels.add(a["for"] or "")
-        elif tag == "h1":
-            self.h1 += 1
-        elif tag in ("input", "select", "textarea"):
-            if tag == "input" and a.get("type") in ("hidden", "submit", "button"):
-                return
-            self.controls.append((a.get("name") or tag, a.get("id")))
-
-
-def assert_accessible(html: str) -> None:
-    """One <h1>, a viewport for phones, and a <label for> for every form control."""
-    parser = _Fields()
-    parser.feed(html)
-    assert parser.h1 == 1
-    assert '<meta name="viewport"' in html
-    unlabelled = [name for name, id_ in parser.controls if not id_ or id_ not in parser.labels]
-    assert not unlabelled, f"fields without a label: {unlabelled}"
 
 
 def tip(**changes: str) -> dict[str, str]:
