@@ -6,6 +6,7 @@ import typer
 
 from qinglang import __version__
 from qinglang.cli.audit import audit_app
+from qinglang.cli.campaign import campaign_app
 from qinglang.cli.db import db_app
 from qinglang.cli.demo import demo
 from qinglang.cli.guard import guard_app
@@ -36,6 +37,7 @@ app.command("eval")(evaluate)
 app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 app.add_typer(report_app, name="report")
+app.add_typer(campaign_app, name="campaign")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")

@@ -72,7 +72,8 @@ def cli_principal() -> Any:
     return Principal(CLI_USER_ID, "cli", frozenset({Role.admin}), None, "100000")
 
 
-def _principal(session: Any, username: str | None) -> Any:
+def principal_for(session: Any, username: str | None) -> Any:
+    """The named active user as a principal, or the default CLI principal."""
     from sqlalchemy import select
 
     from qinglang.services.users import principal_of
@@ -98,7 +99,7 @@ def _run(
     db = open_database(url)
     try:
         with db.read() as session:
-            principal = _principal(session, username)
+            principal = principal_for(session, username)
             content = make(session, principal, datetime.now(UTC))
     except ServiceError as exc:
         raise _fail(f"{exc}（{exc.message_zh}）", 1) from None
