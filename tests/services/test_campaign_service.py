@@ -332,3 +332,20 @@ def test_stage_dates_are_china_days():
 
     assert core.stage_on(plan, shanghai_date(at)).n == 1
     assert shanghai_date(at) == date(2020, 8, 31)
+
+
+def test_case_lists_filter_by_campaign(database):
+    henan = create(database)
+    with database.write() as s:
+        inside = cases.create_case(
+            s, OFFICER, grounds=["gambling"], jurisdiction="410100", at=T0
+        ).case.id
+        cases.create_case(
+            s, OFFICER, grounds=["gambling"], jurisdiction="410100", at=T0 - timedelta(days=90)
+        )
+    with database.read() as s:
+        page = cases.list_cases(s, OFFICER, campaign_id=henan, with_total=True)
+        assert [c.id for c in page.items] == [inside] and page.total == 1
+        with pytest.raises(ServiceError) as exc:
+            cases.list_cases(s, OFFICER, campaign_id=0)
+        assert exc.value.code == "bad_campaign_id"

@@ -729,6 +729,7 @@ def list_cases(
     ground: str | None = None,
     jurisdiction: str | None = None,
     subject_id: int | None = None,
+    campaign_id: int | None = None,
     overdue: bool | None = None,
     q: str | None = None,
     limit: int = PAGE_DEFAULT,
@@ -741,8 +742,9 @@ def list_cases(
     Filters: `state` (one or several), `department` (takes part, as lead or cooperating;
     `involvement` "lead"/"co" says how — of `department`, or of the caller's own department),
     `ground` (the primary ground), `jurisdiction` (inside this division, which must lie in the
-    caller's), `subject_id`, `overdue` (rectifying past its deadline on the China calendar day
-    of `at`; needs `at`), `q` (title substring, or an exact case id). `cursor` is the
+    caller's), `subject_id`, `campaign_id` (filed under that campaign), `overdue` (rectifying
+    past its deadline on the China calendar day of `at`; needs `at`), `q` (title substring, or
+    an exact case id). `cursor` is the
     `next_cursor` of the previous page. `with_total` adds a count capped at TOTAL_CAP.
     """
     scope = _scope(principal, department, involvement, jurisdiction)
@@ -766,6 +768,10 @@ def list_cases(
         if not isinstance(subject_id, int) or not 1 <= subject_id <= INT_MAX:
             raise invalid("bad_subject_id", "subject_id out of range", "监管对象编号无效。")
         indexed.append(Case.subject_id == subject_id)
+    if campaign_id is not None:
+        if not isinstance(campaign_id, int) or not 1 <= campaign_id <= INT_MAX:
+            raise invalid("bad_campaign_id", "campaign_id out of range", "专项行动编号无效。")
+        indexed.append(Case.campaign_id == campaign_id)
     if overdue is not None:
         if at is None:
             raise ValueError("the overdue filter needs `at`")

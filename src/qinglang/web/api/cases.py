@@ -60,6 +60,9 @@ def list_cases(
         str | None, Query(max_length=12, description="Inside this division (within yours).")
     ] = None,
     subject_id: Annotated[int | None, Query(ge=1, le=INT_MAX)] = None,
+    campaign_id: Annotated[
+        int | None, Query(ge=1, le=INT_MAX, description="Filed under this campaign.")
+    ] = None,
     overdue: Annotated[bool | None, Query(description="Rectifying past the deadline.")] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Title substring or a case id.")
@@ -79,6 +82,7 @@ def list_cases(
         ground=ground,
         jurisdiction=jurisdiction,
         subject_id=subject_id,
+        campaign_id=campaign_id,
         overdue=overdue,
         q=q,
         limit=limit,
