@@ -92,7 +92,7 @@ async def lookup_client(request: Request, settings: SettingsDep) -> str:
     return _limit(request, settings, "report_lookup_limiter", per_hour, "举报查询")
 
 
-def _submit_limiter(request: Request) -> anyio.CapacityLimiter:
+def submit_limiter(request: Request) -> anyio.CapacityLimiter:
     state = request.app.state
     limiter = getattr(state, "report_submit_limiter", None)
     if limiter is None:  # the event loop's thread only: no race
@@ -141,7 +141,7 @@ async def submit_report(
         icp=body.icp,
         client_hash=client,
     )
-    receipt = await anyio.to_thread.run_sync(work, limiter=_submit_limiter(request))
+    receipt = await anyio.to_thread.run_sync(work, limiter=submit_limiter(request))
     response.headers.update(_PRIVATE)
     status = receipt.public_status
     return {

@@ -39,9 +39,9 @@ from qinglang.services.principal import Principal
 from qinglang.taxonomy import get_taxonomy
 from qinglang.web.api.reports import (
     RECEIVED_MESSAGE,
-    _submit_limiter,
     lookup_client,
     reporting_client,
+    submit_limiter,
 )
 from qinglang.web.auth import now
 from qinglang.web.problems import ProblemError
@@ -279,7 +279,7 @@ async def report_submit(request: Request) -> Response:
         client_hash=client,
     )
     try:
-        receipt = await anyio.to_thread.run_sync(work, limiter=_submit_limiter(request))
+        receipt = await anyio.to_thread.run_sync(work, limiter=submit_limiter(request))
     except ServiceError as exc:
         field = field_of(exc)
         if field is None:
