@@ -8,16 +8,20 @@ with the submitted values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from urllib.parse import urlencode
 
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
+from qinglang.services.errors import ServiceError
 from qinglang.web.ui.session import check_csrf
 
 MAX_FIELDS = 300
 MAX_FILES = 10
 MAX_PART_BYTES = 1024 * 1024
+FORM_ERROR = "form"  # the key of an error that belongs to no single field
 
 
 class FormError(Exception):
@@ -122,3 +126,22 @@ def values(form: FormData) -> dict[str, str]:
         if isinstance(value, str) and key not in out and key != "csrf":
             out[key] = value
     return out
+
+
+def field_errors(exc: ServiceError, codes: Mapping[str, str] | None = None) -> dict[str, str]:
+    """{field: Chinese message} from a refusal: its per-field `errors` (JSON pointers), else
+    the field `codes` names for its code, else one error for the whole form."""
+    out: dict[str, str] = {}
+    for entry in exc.extra.get("errors") or []:
+        pointer = str(entry.get("pointer") or "")
+        name = pointer[2:].split("/", 1)[0] if pointer.startswith("#/") else ""
+        if name:
+            out.setdefault(name, str(entry.get("detail") or exc.message_zh))
+    if not out:
+        out[(codes or {}).get(exc.code, FORM_ERROR)] = exc.message_zh
+    return out
+
+
+def query_string(params: Mapping[str, str | None]) -> str:
+    """A URL query of the non-empty parameters (filters carried to the next page)."""
+    return urlencode({k: v for k, v in params.items() if v})

@@ -28,8 +28,7 @@ from qinglang.store.models import User
 from qinglang.store.passwords import MIN_PASSWORD
 from qinglang.taxonomy import get_taxonomy
 from qinglang.web.auth import now
-from qinglang.web.ui.forms import FormError, choice, choices, read_form, text, values
-from qinglang.web.ui.pages_ledger import field_errors
+from qinglang.web.ui.forms import FormError, choice, choices, field_errors, read_form, text, values
 from qinglang.web.ui.session import UiPrincipal
 from qinglang.web.ui.templating import redirect, render
 

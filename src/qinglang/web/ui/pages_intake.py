@@ -31,8 +31,16 @@ from qinglang.store.models import Case, IntakeItem
 from qinglang.taxonomy import get_taxonomy
 from qinglang.web.auth import now
 from qinglang.web.schemas.intake import summary_fields
-from qinglang.web.ui.forms import FormError, files, integer, read_form, text, values
-from qinglang.web.ui.pages_ledger import field_errors, query_string
+from qinglang.web.ui.forms import (
+    FormError,
+    field_errors,
+    files,
+    integer,
+    query_string,
+    read_form,
+    text,
+    values,
+)
 from qinglang.web.ui.session import UiPrincipal
 from qinglang.web.ui.templating import redirect, render
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -29,14 +29,21 @@ from qinglang.services.principal import Principal
 from qinglang.store.db import Database
 from qinglang.store.models import User
 from qinglang.web.auth import now
-from qinglang.web.ui.forms import FormError, files, read_form, values
+from qinglang.web.ui.forms import (
+    FORM_ERROR,
+    FormError,
+    field_errors,
+    files,
+    query_string,
+    read_form,
+    values,
+)
 from qinglang.web.ui.session import UiPrincipal
 from qinglang.web.ui.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 50
-FORM_ERROR = "form"  # the key of an error that belongs to no single field
 
 STATUS_OPTIONS = [("active", "在用"), ("inactive", "停用"), ("all", "全部")]
 LIST_FILTERS = ("q", "kind", "region", "risk_level", "youth_mode", "anti_addiction", "status")
@@ -59,24 +66,6 @@ TEXTAREAS = {"domains": 4, "notes": 4}
 
 
 # ---------------------------------------------------------------- shared helpers
-
-
-def field_errors(exc: ServiceError, codes: Mapping[str, str] | None = None) -> dict[str, str]:
-    """{field: Chinese message} from a refusal: its per-field `errors` (JSON pointers), else
-    the field `codes` names for its code, else one error for the whole form."""
-    out: dict[str, str] = {}
-    for entry in exc.extra.get("errors") or []:
-        pointer = str(entry.get("pointer") or "")
-        name = pointer[2:].split("/", 1)[0] if pointer.startswith("#/") else ""
-        if name:
-            out.setdefault(name, str(entry.get("detail") or exc.message_zh))
-    if not out:
-        out[(codes or {}).get(exc.code, FORM_ERROR)] = exc.message_zh
-    return out
-
-
-def query_string(params: Mapping[str, str | None]) -> str:
-    return urlencode({k: v for k, v in params.items() if v})
 
 
 def display_value(name: str, value: Any) -> str:
