@@ -295,3 +295,68 @@ def test_keyboard_alone_skips_to_content_and_logs_in(demo, context):
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url("**/workbench")
+
+
+def _first_ids(server: LiveServer) -> dict[str, int]:
+    from qinglang.store.models import Case, IntakeItem, Notice, Subject
+
+    with server.database.read() as s:
+        return {
+            "subject": s.scalar(select(Subject.id).order_by(Subject.id)),
+            "item": s.scalar(
+                select(IntakeItem.id)
+                .join(Case, Case.id == IntakeItem.case_id)
+                .where(Case.lead_department == "cyberspace")
+                .order_by(IntakeItem.id)
+            ),
+            "case": s.scalar(
+                select(Case.id).where(Case.lead_department == "cyberspace").order_by(Case.id)
+            ),
+            "notice": s.scalar(select(Notice.id).order_by(Notice.id)),
+        }
+
+
+def test_every_work_page_renders_labelled_and_legible(demo, context):
+    """Each page of the workbench, opened by a role that may, screenshotted at 1280×800."""
+    ids = _first_ids(demo)
+    cid = demo.facts["campaign_id"]
+    pages = {
+        "wx_leader": [
+            "/workbench",
+            f"/campaigns/{cid}",
+            f"/campaigns/{cid}/dashboard",
+            "/campaigns/new",
+            "/ledger",
+            f"/ledger/{ids['subject']}",
+            "/intake",
+            "/intake?group=1",
+            f"/intake/{ids['item']}",
+            "/intake/new",
+            "/cases",
+            "/cases/new",
+            f"/cases/{ids['case']}",
+            f"/cases/{ids['case']}/events",
+        ],
+        "wx_officer": [  # keeping the ledger is for officers, analysts and admins
+            f"/ledger/{ids['subject']}/edit",
+            "/ledger/new?kind=website",
+            "/ledger/import",
+        ],
+        "admin": [
+            "/admin/users",
+            "/admin/users/new",
+            "/admin/departments",
+            "/admin/organisations",
+        ],
+    }
+    page = context.new_page()
+    for username, paths in pages.items():
+        login(page, demo.url, username)
+        for path in paths:
+            response = page.goto(demo.url + path)
+            assert response.status == 200, f"{username} {path}: {response.status}"
+            assert page.locator("h1").count() == 1, path
+            check_accessible(page)
+            name = re.sub(r"[^a-z0-9]+", "-", path.lower()).strip("-")
+            shot(page, f"page-{username}-{name}")
+        logout(page)
