@@ -5,14 +5,21 @@ template), spread over 34 provinces × 5 cities, every state and source, with ~3
 approved dispositions of every kind on 20,000 ledger subjects. Then, in-process:
 
 - `qinglang.services.statistics.campaign_statistics` for a national principal (every case)
-  and a provincial one (310000, ~1/34 of them), 30 calls each after one warm-up;
+  and a provincial one (310000, ~1/34 of them), 30 calls each after one warm-up, both ways:
+  the scan of the cases (`method="scan"`, the reference) and the statistics tallies
+  (`method="tallies"`, what the dashboard uses for these scopes);
 - the Word summary (`summary_docx.summary_for_campaign`, charts included) and the XLSX
-  workbook (`statistics_xlsx.build`).
+  workbook (`statistics_xlsx.build`);
+- the cost of keeping the tallies: 2,000 cases inserted through `case_store.insert_case`, one
+  committed transaction each (as intake does), half with the tally hook and half without
+  (interleaved in rounds), into the 10^6-case campaign; they are deleted afterwards.
 
 PostgreSQL: QINGLANG_BENCH_DATABASE_URL (default: QINGLANG_TEST_DATABASE_URL, then
 postgresql+psycopg://postgres@127.0.0.1:5432/test), schema `qlbench_dashboard`, generated
-with set-based SQL (INSERT ... SELECT generate_series) and kept between runs: it is rebuilt
-only when its schema revision or row count changes.
+with set-based SQL (INSERT ... SELECT generate_series), its tallies then filled set-based
+(`qinglang.services.tallies.rebuild`), and kept between runs: it is regenerated only when its
+row count changes; an older schema revision is migrated in place (migration 0004 fills the
+tallies of the existing cases, and its time is printed).
 
     python -m benchmarks.dashboard [--quick]     # prints the markdown section
 """
@@ -21,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -213,10 +221,25 @@ def generate(url: str, n: int) -> None:
                     figures={"items_cleaned": 1000 * stage},
                     at=AT,
                 )
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in ("subjects", "cases", "case_dispositions", "publications"):
-            conn.execute(text(f"VACUUM ANALYZE {table}"))
+    from qinglang.services import tallies
+
+    start = time.perf_counter()
+    with db.write() as session:
+        tallies.rebuild(session)
+    print(f"tallies filled in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    _vacuum(db, ("subjects", "cases", "case_dispositions", "publications", *TALLY_TABLES))
     db.dispose()
+
+
+TALLY_TABLES = ("case_tallies", "disposition_tallies", "disposition_distinct")
+
+
+def _vacuum(db: Any, tables: tuple[str, ...]) -> None:
+    from sqlalchemy import text
+
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.execute(text(f"VACUUM ANALYZE {table}"))
 
 
 def dashboard_database(base: str, n: int) -> tuple[str, int]:
@@ -229,12 +252,19 @@ def dashboard_database(base: str, n: int) -> tuple[str, int]:
 
     url = bench_schema_url(base, SCHEMA, fresh=False)
     db = Database(url)
+    campaign = None
     try:
-        ready = migrate.is_current(db)
+        ready = migrate.current_revision(db) is not None
         if ready:
             with db.read() as session:
                 ready = session.scalar(select(func.count()).select_from(Case)) == n
                 campaign = session.scalar(select(func.min(Campaign.id)))
+        if ready and not migrate.is_current(db):
+            start = time.perf_counter()
+            migrate.upgrade(db)  # 0004 fills the tallies from the existing cases
+            took = time.perf_counter() - start
+            print(f"migrated to {migrate.current_revision(db)} in {took:.1f} s", file=sys.stderr)
+            _vacuum(db, TALLY_TABLES)
     finally:
         db.dispose()
     if not ready or campaign is None:
@@ -265,16 +295,25 @@ def measure(url: str, campaign_id: int, runs: int) -> dict[str, Any]:
     people = _principals()
     out: dict[str, Any] = {}
     for key, principal in people.items():
-        seen: dict[str, int] = {}
+        results = {}
+        for method in ("scan", "tallies"):
+            seen: dict[str, Any] = {}
 
-        def call(principal: Any = principal, seen: dict[str, int] = seen) -> None:
-            with db.read() as session:
-                stats = campaign_statistics(session, principal, campaign_id, at=AT)
-                seen["cases"] = stats.total_cases
+            def call(principal: Any = principal, seen: dict[str, Any] = seen, m=method) -> None:
+                with db.read() as session:
+                    seen["stats"] = campaign_statistics(
+                        session, principal, campaign_id, at=AT, method=m
+                    )
 
-        p50, p95 = _time(call, runs)
-        out[key] = (p50, p95, seen["cases"])
-        print(f"statistics, {key}: p50 {p50:.0f} ms, p95 {p95:.0f} ms", file=sys.stderr)
+            p50, p95 = _time(call, runs)
+            results[method] = seen["stats"]
+            out[(key, method)] = (p50, p95, seen["stats"].total_cases)
+            print(
+                f"statistics, {key}, {method}: p50 {p50:.0f} ms, p95 {p95:.0f} ms",
+                file=sys.stderr,
+            )
+        if results["scan"] != results["tallies"]:
+            raise AssertionError(f"{key}: the tallies and the scan disagree")
     national = people["national"]
     sizes: dict[str, int] = {}
 
@@ -295,7 +334,68 @@ def measure(url: str, campaign_id: int, runs: int) -> dict[str, Any]:
     out["doc_runs"] = doc_runs
     print(f"documents: {json.dumps({k: out[k] for k in ('docx', 'xlsx')})}", file=sys.stderr)
     db.dispose()
+    out["writes"] = measure_writes(url, WRITES if runs >= RUNS else WRITES // 10)
     return out
+
+
+WRITES = 2_000
+WRITE_ROUNDS = 8
+
+
+def measure_writes(url: str, total: int) -> dict[str, tuple[float, float]]:
+    """ms per case inserted through `case_store.insert_case` (one committed transaction each),
+    with the tally hook and without it (`tallies.case_created` stubbed), interleaved in rounds;
+    the cases (and their tallies) are removed afterwards."""
+    from sqlalchemy import delete, func, select
+
+    from qinglang.govern.tallies import change
+    from qinglang.services import case_store, tallies
+    from qinglang.store.db import Database
+    from qinglang.store.models import Case
+
+    db = Database(url)
+    with db.read() as session:
+        first = (session.scalar(select(func.max(Case.id))) or 0) + 1
+    samples: dict[str, list[float]] = {"with tallies": [], "without": []}
+    added: list[dict[str, Any]] = []
+    hook = tallies.case_created
+    grounds = ["gambling", "porn_vulgar", "fan_circle", "game_ad"]
+    places = ["310100", "410100", "440300", "110000"]
+    per_round = max(1, total // (2 * WRITE_ROUNDS))
+    try:
+        for r in range(WRITE_ROUNDS):
+            for mode in ("with tallies", "without") if r % 2 == 0 else ("without", "with tallies"):
+                tallies.case_created = hook if mode == "with tallies" else _no_tallies
+                for i in range(per_round):
+                    start = time.perf_counter()
+                    with db.write() as session:
+                        values, _ = case_store.insert_case(
+                            session,
+                            grounds=[grounds[i % len(grounds)]],
+                            jurisdiction=places[(i // 4) % len(places)],
+                            at=AT,
+                            created_by="user:1",
+                            title="写入基准",
+                            source="patrol",
+                        )
+                    samples[mode].append(time.perf_counter() - start)
+                    if mode == "with tallies":
+                        added.append(values)
+    finally:
+        tallies.case_created = hook
+        with db.write() as session:  # leave the data set as it was
+            for values in added:
+                tallies.record(session, change(tallies.facts_of(values), [], None, []))
+            session.execute(delete(Case).where(Case.id >= first))
+        db.dispose()
+    out = {mode: (statistics.mean(xs) * 1e3, percentiles(xs)[0]) for mode, xs in samples.items()}
+    out["n"] = (len(samples["with tallies"]), len(samples["without"]))  # type: ignore[assignment]
+    print(f"writes (mean, median ms): {out}", file=sys.stderr)
+    return out
+
+
+def _no_tallies(session: Any, values: Any) -> None:
+    return None
 
 
 def section(*, quick: bool = False) -> list[str]:
@@ -315,15 +415,34 @@ def section(*, quick: bool = False) -> list[str]:
         "`campaign_statistics` (everything the dashboard shows: counts by category, state, "
         "department, stage, region, source, task and disposition, the counters of seed 003, "
         "the trend, both rates and the overdue list) in-process, "
-        f"{runs} calls after one warm-up.",
+        f"{runs} calls after one warm-up, read two ways: a scan of the cases (the reference) "
+        "and the statistics tallies kept as cases change (docs/statistics.md; the same "
+        "figures, checked).",
         "",
-        "| what | cases in scope | p50 | p95 |",
-        "| --- | ---: | ---: | ---: |",
+        "| what | read from | cases in scope | p50 | p95 |",
+        "| --- | --- | ---: | ---: | ---: |",
     ]
     for key, label in (("national", "national analyst"), ("province", "provincial (310000)")):
-        p50, p95, cases = r[key]
-        lines.append(f"| statistics, {label} | {cases:,} | {p50:.0f} ms | **{p95:.0f} ms** |")
+        for method, how in (("scan", "scan of the cases"), ("tallies", "tallies")):
+            p50, p95, cases = r[(key, method)]
+            lines.append(
+                f"| statistics, {label} | {how} | {cases:,} | {p50:.0f} ms | **{p95:.0f} ms** |"
+            )
     lines += ["", "Target p95 < 300 ms.", ""]
+    w = r["writes"]
+    with_n, without_n = w["n"]
+    lines += [
+        f"Keeping the tallies: cases inserted through `case_store.insert_case`, one committed "
+        f"transaction each, {with_n:,} with the tally upsert and {without_n:,} without "
+        "(interleaved), into the same campaign:",
+        "",
+        "| insert a case | mean | median |",
+        "| --- | ---: | ---: |",
+    ]
+    for mode in ("without", "with tallies"):
+        mean, median = w[mode]
+        lines.append(f"| {mode} | {mean:.2f} ms | {median:.2f} ms |")
+    lines.append("")
     lines += [
         f"Documents for the national principal, {r['doc_runs']} runs after one warm-up "
         "(statistics included):",

@@ -344,3 +344,20 @@ def test_jurisdiction_statistics_by_period(database, world: World) -> None:
     assert one_day.total_cases == 1 and one_day.trend_unit == "day"
     assert [(p.start, p.opened) for p in one_day.trend] == [(date(2020, 9, 5), 1)]
     assert one_day.title == "上海市 310100案件统计（2020-09-05至2020-09-05）"
+
+
+def test_tallies_and_scan_give_the_same_figures(database, world: World) -> None:
+    """National and provincial scopes read the tallies; the scan of the cases agrees."""
+    from qinglang.services import tallies
+
+    with database.read() as s:
+        assert tallies.verify(s) == []
+        for reader in (world.national, world.province, world.henan):
+            kept = campaign_statistics(s, reader, world.campaign_id, at=AS_OF, method="tallies")
+            scan = campaign_statistics(s, reader, world.campaign_id, at=AS_OF, method="scan")
+            assert kept == scan
+            kept = jurisdiction_statistics(s, reader, at=AS_OF, method="tallies")
+            assert kept == jurisdiction_statistics(s, reader, at=AS_OF, method="scan")
+        national = campaign_statistics(s, world.national, world.campaign_id, at=AS_OF)
+    assert national.figure("fines_yuan").value == Decimal("5000.50")
+    assert national.figure("sites_interviewed").value == 1

@@ -17,6 +17,7 @@ from qinglang.cli.nppa import nppa_app
 from qinglang.cli.report import report_app
 from qinglang.cli.scan import scan
 from qinglang.cli.serve import serve
+from qinglang.cli.stats import stats_app
 from qinglang.cli.taxonomy import taxonomy
 from qinglang.cli.user import token_app, user_app
 
@@ -38,6 +39,7 @@ app.add_typer(db_app, name="db")
 app.command("demo")(demo)
 app.add_typer(report_app, name="report")
 app.add_typer(campaign_app, name="campaign")
+app.add_typer(stats_app, name="stats")
 app.add_typer(audit_app, name="audit")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")

@@ -28,6 +28,7 @@ from qinglang.govern.actors import Role
 from qinglang.govern.clock import shanghai_date
 from qinglang.govern.dispositions import counters
 from qinglang.govern.identifiers import division_covers
+from qinglang.services import tallies
 from qinglang.services.errors import ServiceError, forbidden, invalid, not_found
 from qinglang.services.principal import Principal
 from qinglang.store import audit_log
@@ -556,6 +557,7 @@ def set_case_campaign(
             )
     else:
         task_code = None
+    tallies.case_moved(session, tallies.facts_of(row), campaign_id, task_code)
     row.campaign_id = campaign_id
     row.campaign_task = task_code
     session.execute(

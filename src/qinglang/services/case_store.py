@@ -20,7 +20,7 @@ from qinglang.govern import cases as core
 from qinglang.govern.case_dispositions import rectification_deadline
 from qinglang.govern.cases import CaseDisposition, CaseState, DispositionStatus, Event, State
 from qinglang.govern.dispositions import DispositionSpec
-from qinglang.services import campaigns
+from qinglang.services import campaigns, tallies
 from qinglang.services.errors import ServiceError, conflict, not_found
 from qinglang.store import audit_log
 from qinglang.store.models import Case, CaseDepartment, CaseDispositionRow
@@ -104,6 +104,7 @@ def insert_case(
         [{"case_id": case_id, "updated_at": at, **d} for d in departments],
     )
     record_event(session, replace(event, case_id=str(case_id)))
+    tallies.case_created(session, values)
     return values, state
 
 
@@ -196,6 +197,7 @@ def load_case(
 
 def save_case(session: Session, row: Case, old: CaseState, new: CaseState, event: Event) -> None:
     """Persist `new` (returned by a core function applied to `old`) and its audit event."""
+    before = tallies.facts_of(row)
     changed = session.execute(
         update(Case)
         .where(Case.id == row.id, Case.version == old.version)
@@ -223,6 +225,7 @@ def save_case(session: Session, row: Case, old: CaseState, new: CaseState, event
             select(CaseDispositionRow).where(CaseDispositionRow.case_id == row.id)
         ).scalars()
     }
+    approved_before = tallies.approved(existing.values())
     for n, d in enumerate(new.dispositions, start=1):
         stored = existing.get(d.id)
         if stored is None:
@@ -247,4 +250,5 @@ def save_case(session: Session, row: Case, old: CaseState, new: CaseState, event
             stored.decided_at = d.decided_at
             stored.decision_reason = d.decision_reason
     record_event(session, event)
+    tallies.case_saved(session, before, approved_before, new)
     session.flush()

@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -411,6 +412,54 @@ class Publication(Base):
     published_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
     withdrawn_by: Mapped[str | None] = mapped_column(String(200))
+
+
+# ---------------------------------------------------------------- statistics tallies
+
+
+class CaseTally(Base):
+    """How many cases of a campaign (0: none) in a region have a value of one dimension.
+
+    Kept up to date as cases are written (`qinglang.services.tallies`), so the dashboard reads
+    a few hundred rows instead of every case. `region` is the case's city (`XXXX00`; a
+    province's or the nation's own code stays as it is); `dimension` is one of
+    `qinglang.govern.tallies.DIMENSIONS`; `value` is '' for a null. Rows at 0 may remain.
+    """
+
+    __tablename__ = "case_tallies"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    region: Mapped[str] = mapped_column(String(6), primary_key=True)
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class DispositionTally(Base):
+    """Approved dispositions of one kind on the cases of a campaign in a region: how many, and
+    the sums of the parameters the counters add up (a count, an amount in fen)."""
+
+    __tablename__ = "disposition_tallies"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    region: Mapped[str] = mapped_column(String(6), primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+    count_sum: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class DispositionMember(Base):
+    """A subject (`s<id>`) or case (`c<id>`) a `distinct_*` counter counts once, and how many
+    approved dispositions put it there (it counts while `n` > 0)."""
+
+    __tablename__ = "disposition_distinct"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    region: Mapped[str] = mapped_column(String(6), primary_key=True)
+    counter: Mapped[str] = mapped_column(String(32), primary_key=True)
+    member: Mapped[str] = mapped_column(String(24), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 # ---------------------------------------------------------------- audit log
