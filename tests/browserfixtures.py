@@ -80,8 +80,16 @@ def start_server(tmp: Path, prepare=None) -> LiveServer:
     if prepare is not None:
         prepare(db, settings)
     port = _free_port()
+    # No logging set-up by uvicorn: it would change the levels of its loggers for the whole
+    # test session (the logging tests read uvicorn.access records).
     config = uvicorn.Config(
-        create_app(settings, db), host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        create_app(settings, db),
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        log_level=None,
+        access_log=False,
+        lifespan="on",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

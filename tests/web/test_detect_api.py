@@ -130,10 +130,10 @@ def test_healthz(client: TestClient) -> None:
     assert response.json()["status"] == "ok"
 
 
-def test_root_redirects_to_docs(client: TestClient) -> None:
+def test_root_opens_the_public_pages_and_the_docs_stay(client: TestClient) -> None:
     response = client.get("/", follow_redirects=False)
-    assert response.status_code in (302, 307)
-    assert response.headers["location"] == "/docs"
+    assert response.status_code == 303
+    assert response.headers["location"] == "/public"
     assert client.get("/docs").status_code == 200
 
 

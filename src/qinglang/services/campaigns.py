@@ -9,7 +9,7 @@ Who may do what (docs/campaigns.md):
   whether its progress is public and whether it is archived;
 - an officer, analyst or leader of a participating department reports that department's
   progress for a stage;
-- operators and the public see no campaign here (public progress is `public_progress`).
+- operators and the public see no campaign here (published progress: `public_campaigns`).
 """
 
 from __future__ import annotations
