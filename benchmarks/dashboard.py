@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -334,8 +335,53 @@ def measure(url: str, campaign_id: int, runs: int) -> dict[str, Any]:
     out["doc_runs"] = doc_runs
     print(f"documents: {json.dumps({k: out[k] for k in ('docx', 'xlsx')})}", file=sys.stderr)
     db.dispose()
+    out["page"] = measure_page(url, campaign_id, runs)
     out["writes"] = measure_writes(url, WRITES if runs >= RUNS else WRITES // 10)
     return out
+
+
+def measure_page(url: str, campaign_id: int, runs: int) -> tuple[float, float, int]:
+    """The dashboard page over HTTP (the app in-process, ASGI): login cookie, statistics,
+    template and SVG charts — what a national analyst's browser waits for."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from qinglang.services import users
+    from qinglang.settings import Settings
+    from qinglang.store.db import Database
+    from qinglang.store.models import User
+    from qinglang.web.app import create_app
+
+    db = Database(url)
+    name, password = "bench-dashboard", "Bench-dashboard-1"
+    with db.write() as session:
+        if session.scalar(select(User.id).where(User.username == name)) is None:
+            users.create_user(
+                session,
+                username=name,
+                password=password,
+                roles=["analyst"],
+                jurisdiction="100000",
+                department="cyberspace",
+                by="system:bench",
+                at=AT,
+            )
+    client = TestClient(create_app(Settings(database_url=url), db))
+    client.post("/login", data={"username": name, "password": password, "next": "/"})
+    path = f"/campaigns/{campaign_id}/dashboard"
+    sizes: list[int] = []
+
+    def get() -> None:
+        response = client.get(path)
+        if response.status_code != 200:
+            raise AssertionError(f"GET {path}: {response.status_code}")
+        sizes.append(len(response.content))
+
+    p50, p95 = _time(get, runs)
+    print(f"dashboard page: p50 {p50:.0f} ms, p95 {p95:.0f} ms", file=sys.stderr)
+    client.close()
+    db.dispose()
+    return p50, p95, sizes[-1]
 
 
 WRITES = 2_000
@@ -409,6 +455,9 @@ def section(*, quick: bool = False) -> list[str]:
     url, campaign_id = dashboard_database(pg, n)
     r = measure(url, campaign_id, runs)
     lines += [
+        f"Machine: {os.cpu_count()} cores, PostgreSQL on the same machine, "
+        f"measured {datetime.now(UTC).date().isoformat()}.",
+        "",
         f"PostgreSQL with **{n:,} generated cases** in one national campaign (34 provinces × "
         "5 cities, 24 categories, every state and source), ~30 % of them with an approved "
         f"disposition of one of 16 kinds, {SUBJECTS:,} ledger subjects. "
@@ -428,7 +477,23 @@ def section(*, quick: bool = False) -> list[str]:
             lines.append(
                 f"| statistics, {label} | {how} | {cases:,} | {p50:.0f} ms | **{p95:.0f} ms** |"
             )
-    lines += ["", "Target p95 < 300 ms.", ""]
+    p50, p95, size = r["page"]
+    lines += [
+        "",
+        f"The dashboard page itself, `GET /campaigns/{{id}}/dashboard` for a national analyst "
+        f"over HTTP (the app in-process: session cookie, statistics from the tallies, the "
+        f"template and six SVG charts with their tables; {size / 1024:,.0f} KiB of HTML), "
+        f"{runs} requests after one warm-up:",
+        "",
+        "| what | cases in scope | p50 | p95 |",
+        "| --- | ---: | ---: | ---: |",
+        f"| dashboard page, national | {r[('national', 'tallies')][2]:,} | {p50:.0f} ms | "
+        f"**{p95:.0f} ms** |",
+        "",
+        "Target p95 < 300 ms (met when the bold figures of the tallies and the page are "
+        "under it; the scan is the reference, kept for city scopes and periods).",
+        "",
+    ]
     w = r["writes"]
     with_n, without_n = w["n"]
     lines += [
