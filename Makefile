@@ -29,7 +29,7 @@ install: $(VENV)/.installed
 
 run: install
 	$(VENV)/bin/qinglang db upgrade
-	$(VENV)/bin/qinglang demo --if-empty
+	QINGLANG_HOST=$(HOST) QINGLANG_PORT=$(PORT) $(VENV)/bin/qinglang demo --if-empty
 	$(VENV)/bin/qinglang serve --host $(HOST) --port $(PORT)
 
 lint: install
