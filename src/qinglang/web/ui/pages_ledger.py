@@ -525,6 +525,7 @@ async def _set_active(
 ) -> Response:
     form = await read_form(request)
     service.require_editor(principal)
+    subject_id = _checked_id(subject_id)
     reason = (_str(form.get("reason")) or "").strip()
     try:
         version = _version(form)
@@ -532,7 +533,7 @@ async def _set_active(
             subject = service.set_active(
                 session,
                 principal,
-                _checked_id(subject_id),
+                subject_id,
                 active=active,
                 version=version,
                 reason=reason or None,
