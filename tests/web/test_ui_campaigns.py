@@ -423,7 +423,7 @@ def test_officer_cannot_change_settings(ui, ui_db, ui_people):
 
 
 def test_content_disposition_has_utf8_and_ascii_names():
-    from qinglang.web.ui.pages_campaigns import content_disposition
+    from qinglang.web.responses import content_disposition
 
     value = content_disposition("专项行动-工作总结.docx", "campaign-1-summary.docx")
     assert value.startswith('attachment; filename="campaign-1-summary.docx"')

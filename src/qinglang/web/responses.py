@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from fastapi.responses import JSONResponse
 
@@ -35,3 +36,14 @@ class ProblemJSONResponse(SafeJSONResponse):
     """RFC 9457 problem details."""
 
     media_type = "application/problem+json"
+
+
+def content_disposition(name: str, fallback: str | None = None, default: str = "download") -> str:
+    """`attachment` with an ASCII fallback name and the UTF-8 name (RFC 6266 / RFC 5987).
+
+    The fallback is `fallback`, or `name` with every non-ASCII, unprintable, quote or
+    backslash character replaced by "_" (`default` when nothing is left)."""
+    if fallback is None:
+        fallback = "".join(ch if ch.isascii() and ch.isprintable() else "_" for ch in name)
+        fallback = fallback.replace('"', "_").replace("\\", "_") or default
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -14,6 +13,7 @@ from qinglang.store.blobs import BlobError, BlobStore
 from qinglang.web.auth import CurrentPrincipal, DatabaseDep, ReadSession, now
 from qinglang.web.deps import DetectorDep, SettingsDep
 from qinglang.web.problems import ProblemError
+from qinglang.web.responses import content_disposition
 from qinglang.web.schemas.intake import (
     IntakeCreate,
     IntakePage,
@@ -144,13 +144,6 @@ def get_intake(item_id: IdPath, principal: CurrentPrincipal, session: ReadSessio
     }
 
 
-def content_disposition(name: str) -> str:
-    """`attachment` with an ASCII fallback and the UTF-8 name (RFC 6266 / RFC 5987)."""
-    fallback = "".join(ch if ch.isascii() and ch.isprintable() else "_" for ch in name)
-    fallback = fallback.replace('"', "_").replace("\\", "_") or "evidence"
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 @router.get(
     "/evidence/{digest}",
     responses={
@@ -177,7 +170,7 @@ def get_evidence(
         found.content,
         media_type=found.media_type,
         headers={
-            "Content-Disposition": content_disposition(found.name),
+            "Content-Disposition": content_disposition(found.name, default="evidence"),
             "X-Content-Type-Options": "nosniff",
             "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cache-Control": "private, no-store",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +17,7 @@ from qinglang.services.principal import Principal
 from qinglang.store.db import Database
 from qinglang.web.auth import CurrentPrincipal, DatabaseDep, ReadSession, now
 from qinglang.web.problems import ProblemError
+from qinglang.web.responses import content_disposition
 from qinglang.web.schemas.ledger import (
     MAX_ID,
     ExportFormat,
@@ -203,13 +203,13 @@ def export_subjects(
     exported = ledger_io.export_subjects(
         session, principal, filters, fmt=fmt.value, lang=header.value, at=at
     )
-    disposition = (
-        f"attachment; filename=\"{exported.filename}\"; filename*=UTF-8''{quote(exported.filename)}"
-    )
     return Response(
         exported.content,
         media_type=exported.media_type,
-        headers={"Content-Disposition": disposition, "X-Total-Count": str(exported.rows)},
+        headers={
+            "Content-Disposition": content_disposition(exported.filename),
+            "X-Total-Count": str(exported.rows),
+        },
     )
 
 

@@ -7,7 +7,6 @@ notices of the cases they see. Only operators report rectification.
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
@@ -15,6 +14,7 @@ from qinglang.services import notices as service
 from qinglang.services.cases import PAGE_DEFAULT, PAGE_MAX
 from qinglang.web.auth import CurrentPrincipal, DatabaseDep, ReadSession, now
 from qinglang.web.deps import SettingsDep
+from qinglang.web.responses import content_disposition
 from qinglang.web.schemas.cases import NoticePublic
 from qinglang.web.schemas.notices import NoticePagePublic, RectificationCreate
 from qinglang.web.schemas.problem import problem_responses
@@ -119,7 +119,7 @@ def evidence(
         content,
         media_type=media_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+            "Content-Disposition": content_disposition(name),
             "X-Content-Type-Options": "nosniff",
         },
     )

@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from sqlalchemy import exists, func, select
@@ -34,6 +33,7 @@ from qinglang.services.principal import CASE_ROLES, Principal
 from qinglang.store.models import Case, CaseDepartment
 from qinglang.taxonomy import get_taxonomy
 from qinglang.web import auth
+from qinglang.web.responses import content_disposition
 from qinglang.web.ui.forms import (
     FormError,
     choice,
@@ -108,11 +108,6 @@ def jurisdiction_label(code: str) -> str:
     """ "全国", a province's name, or a city/county code after its province's name."""
     name = region_name(code)
     return name if code == "100000" or code.endswith("0000") else f"{name} {code}"
-
-
-def content_disposition(filename: str, fallback: str) -> str:
-    """attachment; with an ASCII `fallback` and the UTF-8 name (RFC 6266 / RFC 5987)."""
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def field_of_pointer(pointer: str | None, rows: Mapping[str, list[int]], prefix: str = "") -> str:

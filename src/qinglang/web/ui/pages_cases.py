@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Request
 from sqlalchemy.orm import Session
@@ -36,6 +36,7 @@ from qinglang.services.principal import Principal
 from qinglang.store.models import Case
 from qinglang.taxonomy import get_taxonomy
 from qinglang.web.auth import now
+from qinglang.web.responses import content_disposition
 from qinglang.web.ui.forms import FormError, choice, choices, integer, read_form, text, values
 from qinglang.web.ui.session import UiPrincipal
 from qinglang.web.ui.templating import department_name, ground_name, redirect, render
@@ -792,12 +793,13 @@ def docx_response(request: Request, principal: Principal, notice_id: int) -> Res
         ) from None
     with request.app.state.database.read() as session:
         content = notice_for(session, principal, notice_id, at=now())
-    name = quote(f"整改通知书-{notice_id}.docx", safe="")
     return Response(
         content,
         media_type=DOCX_TYPE,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
+            "Content-Disposition": content_disposition(
+                f"整改通知书-{notice_id}.docx", f"notice-{notice_id}.docx"
+            ),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         },
@@ -816,7 +818,7 @@ def evidence_response(
         content,
         media_type=media_type,
         headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name, safe='')}",
+            "Content-Disposition": content_disposition(name),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "no-store",
         },

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from sqlalchemy import select
@@ -29,6 +28,7 @@ from qinglang.services.principal import Principal
 from qinglang.store.db import Database
 from qinglang.store.models import User
 from qinglang.web.auth import now
+from qinglang.web.responses import content_disposition
 from qinglang.web.ui.forms import (
     FORM_ERROR,
     FormError,
@@ -183,13 +183,13 @@ def ledger_export(request: Request, principal: UiPrincipal) -> Response:
         exported = ledger_io.export_subjects(
             session, principal, _filters_from(params), fmt=fmt, lang="zh", at=now()
         )
-    disposition = (
-        f"attachment; filename=\"{exported.filename}\"; filename*=UTF-8''{quote(exported.filename)}"
-    )
     return Response(
         exported.content,
         media_type=exported.media_type,
-        headers={"Content-Disposition": disposition, "X-Total-Count": str(exported.rows)},
+        headers={
+            "Content-Disposition": content_disposition(exported.filename),
+            "X-Total-Count": str(exported.rows),
+        },
     )
 
 
