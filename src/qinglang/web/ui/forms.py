@@ -15,13 +15,14 @@ from urllib.parse import urlencode
 from fastapi import Request
 from starlette.datastructures import FormData, UploadFile
 
-from qinglang.services.errors import ServiceError
+from qinglang.services.errors import ServiceError, not_found
 from qinglang.web.ui.session import check_csrf
 
 MAX_FIELDS = 300
 MAX_FILES = 10
 MAX_PART_BYTES = 1024 * 1024
 FORM_ERROR = "form"  # the key of an error that belongs to no single field
+ID_MAX = 2**31 - 1  # the largest row id (INTEGER columns)
 
 
 class FormError(Exception):
@@ -65,7 +66,7 @@ def integer(
     label: str,
     *,
     lo: int = 0,
-    hi: int = 2**31 - 1,
+    hi: int = ID_MAX,
     required: bool = False,
 ) -> int | None:
     raw = text(form, name, label, max_len=20, required=required)
@@ -145,3 +146,10 @@ def field_errors(exc: ServiceError, codes: Mapping[str, str] | None = None) -> d
 def query_string(params: Mapping[str, str | None]) -> str:
     """A URL query of the non-empty parameters (filters carried to the next page)."""
     return urlencode({k: v for k, v in params.items() if v})
+
+
+def known_id(value: int, what: str, what_zh: str) -> int:
+    """`value` when it can be a row id; otherwise 404, as for a record that does not exist."""
+    if not 1 <= value <= ID_MAX:
+        raise not_found(what, what_zh, value)
+    return value

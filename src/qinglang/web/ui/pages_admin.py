@@ -28,7 +28,17 @@ from qinglang.store.models import User
 from qinglang.store.passwords import MIN_PASSWORD
 from qinglang.taxonomy import get_taxonomy
 from qinglang.web.auth import now
-from qinglang.web.ui.forms import FormError, choice, choices, field_errors, read_form, text, values
+from qinglang.web.ui.forms import (
+    ID_MAX,
+    FormError,
+    choice,
+    choices,
+    field_errors,
+    known_id,
+    read_form,
+    text,
+    values,
+)
 from qinglang.web.ui.session import UiPrincipal
 from qinglang.web.ui.templating import redirect, render
 
@@ -220,13 +230,13 @@ async def user_create(request: Request, principal: UiPrincipal) -> Response:
 def _organisation_id(raw: str | None) -> int | None:
     if raw is None:
         return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**31 - 1:
+    if not raw.isdigit() or not 1 <= int(raw) <= ID_MAX:
         raise FormError("organisation_id", "请从列表中选择运营主体。")
     return int(raw)
 
 
 def _load_user(session: Session, principal: Principal, user_id: int) -> User:
-    user = session.get(User, user_id) if 1 <= user_id <= 2**31 - 1 else None
+    user = session.get(User, known_id(user_id, "user", "用户"))
     if user is None:
         raise not_found("user", "用户", user_id)
     principal.require_covers(user.jurisdiction)

@@ -28,7 +28,7 @@ from qinglang.govern.dispositions import counters
 from qinglang.services import campaigns as service
 from qinglang.services.cases import within
 from qinglang.services.disclosure import region_name
-from qinglang.services.errors import ServiceError, forbidden, not_found
+from qinglang.services.errors import ServiceError, forbidden
 from qinglang.services.principal import CASE_ROLES, Principal
 from qinglang.store.models import Case, CaseDepartment
 from qinglang.taxonomy import get_taxonomy
@@ -40,6 +40,7 @@ from qinglang.web.ui.forms import (
     choices,
     day,
     integer,
+    known_id,
     read_form,
     text,
     values,
@@ -49,7 +50,6 @@ from qinglang.web.ui.templating import redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-ID_MAX = 2**31 - 1
 STAGE_ROWS = 5
 TASK_ROWS = 6
 RECENT_CASES = 20
@@ -88,11 +88,6 @@ def can_manage(principal: Principal, view: service.CampaignView) -> bool:
 
 def can_report(principal: Principal, view: service.CampaignView) -> bool:
     return principal.has(*REPORTERS) and principal.department in view.plan.departments
-
-
-def check_campaign_id(campaign_id: int) -> None:
-    if campaign_id > ID_MAX:
-        raise not_found("campaign", "专项行动", campaign_id)
 
 
 def _require_creator(principal: Principal) -> None:
@@ -500,7 +495,7 @@ def _detail_context(
 
 @router.get("/campaigns/{campaign_id:int}")
 def campaign_detail(request: Request, principal: UiPrincipal, campaign_id: int) -> Response:
-    check_campaign_id(campaign_id)
+    known_id(campaign_id, "campaign", "专项行动")
     with request.app.state.database.read() as session:
         ctx = _detail_context(session, principal, campaign_id, at=auth.now())
     return render(request, "campaigns/detail.html", ctx, title=ctx["view"].name)
@@ -534,7 +529,7 @@ REPORT_FIELDS = {
 @router.post("/campaigns/{campaign_id:int}/reports")
 async def campaign_report(request: Request, principal: UiPrincipal, campaign_id: int) -> Response:
     form = await read_form(request)
-    check_campaign_id(campaign_id)
+    known_id(campaign_id, "campaign", "专项行动")
     db = request.app.state.database
     at = auth.now()
     with db.read() as session:
@@ -569,7 +564,7 @@ async def campaign_report(request: Request, principal: UiPrincipal, campaign_id:
 @router.post("/campaigns/{campaign_id:int}/settings")
 async def campaign_settings(request: Request, principal: UiPrincipal, campaign_id: int) -> Response:
     form = await read_form(request)
-    check_campaign_id(campaign_id)
+    known_id(campaign_id, "campaign", "专项行动")
     flags: dict[str, bool | None] = {"public": None, "archived": None}
     for key in flags:
         raw = form.get(key)
@@ -606,7 +601,7 @@ def _safe_name(name: str) -> str:
 
 @router.get("/campaigns/{campaign_id:int}/summary.docx")
 def campaign_summary(request: Request, principal: UiPrincipal, campaign_id: int) -> Response:
-    check_campaign_id(campaign_id)
+    known_id(campaign_id, "campaign", "专项行动")
     try:
         from qinglang.services.documents.summary_docx import summary_for_campaign
     except ImportError:
@@ -629,7 +624,7 @@ def campaign_summary(request: Request, principal: UiPrincipal, campaign_id: int)
 def campaign_statistics_xlsx(
     request: Request, principal: UiPrincipal, campaign_id: int
 ) -> Response:
-    check_campaign_id(campaign_id)
+    known_id(campaign_id, "campaign", "专项行动")
     try:
         from qinglang.services.documents.statistics_xlsx import build
         from qinglang.services.statistics import campaign_statistics

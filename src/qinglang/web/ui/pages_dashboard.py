@@ -20,7 +20,8 @@ from qinglang.services import campaigns as campaign_service
 from qinglang.services.statistics import Count, Statistics, campaign_statistics
 from qinglang.web import auth
 from qinglang.web.ui import svg_charts
-from qinglang.web.ui.pages_campaigns import check_campaign_id, jurisdiction_label
+from qinglang.web.ui.forms import known_id
+from qinglang.web.ui.pages_campaigns import jurisdiction_label
 from qinglang.web.ui.session import UiPrincipal
 from qinglang.web.ui.templating import redirect, render, source_name, state_name
 
@@ -127,7 +128,7 @@ def dashboard_home(request: Request, principal: UiPrincipal) -> Response:
 
 @router.get("/campaigns/{campaign_id:int}/dashboard")
 def campaign_dashboard(request: Request, principal: UiPrincipal, campaign_id: int) -> Response:
-    check_campaign_id(campaign_id)
+    known_id(campaign_id, "campaign", "专项行动")
     at = auth.now()
     with request.app.state.database.read() as session:
         view = campaign_service.get_campaign(session, principal, campaign_id)

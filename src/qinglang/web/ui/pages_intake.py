@@ -32,10 +32,12 @@ from qinglang.taxonomy import get_taxonomy
 from qinglang.web.auth import now
 from qinglang.web.schemas.intake import summary_fields
 from qinglang.web.ui.forms import (
+    ID_MAX,
     FormError,
     field_errors,
     files,
     integer,
+    known_id,
     query_string,
     read_form,
     text,
@@ -265,8 +267,7 @@ def intake_list(request: Request, principal: UiPrincipal) -> Response:
 
 @router.get("/intake/{item_id:int}")
 def intake_detail(request: Request, principal: UiPrincipal, item_id: int) -> Response:
-    if not 1 <= item_id <= 2**31 - 1:
-        raise ServiceError("not-found", "intake_item_not_found", "bad id", "未找到该受理记录。")
+    known_id(item_id, "intake_item", "受理记录")
     with request.app.state.database.read() as session:
         view = intake_service.get_item(session, principal, item_id)
         item = row_view(view.item, view.case_state)
@@ -381,7 +382,7 @@ async def intake_file(request: Request, principal: UiPrincipal) -> Response:
         source = text(form, "source", "线索来源", max_len=32, required=True) or ""
         if source not in {s.name for s in FILED_SOURCES}:
             raise FormError("source", "请选择线索来源：巡查发现或部门移交。")
-        subject_id = integer(form, "subject_id", "台账主体编号", lo=1, hi=2**31 - 1)
+        subject_id = integer(form, "subject_id", "台账主体编号", lo=1, hi=ID_MAX)
         raw_urls = form.get("urls")
         urls = [u.strip() for u in (raw_urls if isinstance(raw_urls, str) else "").splitlines()]
         attachments = await _attachments(form, app.state.settings.max_attachment_bytes)

@@ -34,6 +34,7 @@ from qinglang.web.ui.forms import (
     FormError,
     field_errors,
     files,
+    known_id,
     query_string,
     read_form,
     values,
@@ -441,13 +442,7 @@ def _detail(
 
 @router.get("/ledger/{subject_id:int}")
 def ledger_detail(request: Request, principal: UiPrincipal, subject_id: int) -> Response:
-    return _detail(request, principal, _checked_id(subject_id))
-
-
-def _checked_id(subject_id: int) -> int:
-    if not 1 <= subject_id <= core.MAX_ID:
-        raise ServiceError("not-found", "subject_not_found", "bad id", "未找到该台账主体。")
-    return subject_id
+    return _detail(request, principal, known_id(subject_id, "subject", "台账主体"))
 
 
 # ---------------------------------------------------------------- edit
@@ -456,8 +451,9 @@ def _checked_id(subject_id: int) -> int:
 @router.get("/ledger/{subject_id:int}/edit")
 def ledger_edit_form(request: Request, principal: UiPrincipal, subject_id: int) -> Response:
     service.require_editor(principal)
+    subject_id = known_id(subject_id, "subject", "台账主体")
     with request.app.state.database.read() as session:
-        subject = service.get_subject(session, principal, _checked_id(subject_id))
+        subject = service.get_subject(session, principal, subject_id)
     kind = _kind_or_none(subject.kind) or core.registered()["website"]
     values_ = {**form_values(subject), "version": str(subject.version)}
     return _render_form(request, kind=kind, values_=values_, errors={}, subject=subject)
@@ -476,8 +472,9 @@ async def ledger_edit(request: Request, principal: UiPrincipal, subject_id: int)
     form = await read_form(request)
     service.require_editor(principal)
     db = request.app.state.database
+    subject_id = known_id(subject_id, "subject", "台账主体")
     with db.read() as session:
-        current = service.get_subject(session, principal, _checked_id(subject_id))
+        current = service.get_subject(session, principal, subject_id)
     kind = _kind_or_none(current.kind) or core.registered()["website"]
     try:
         version = _version(form)
@@ -525,7 +522,7 @@ async def _set_active(
 ) -> Response:
     form = await read_form(request)
     service.require_editor(principal)
-    subject_id = _checked_id(subject_id)
+    subject_id = known_id(subject_id, "subject", "台账主体")
     reason = (_str(form.get("reason")) or "").strip()
     try:
         version = _version(form)
