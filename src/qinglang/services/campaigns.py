@@ -20,14 +20,19 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from qinglang.govern import campaigns as core
 from qinglang.govern.actors import Role
 from qinglang.govern.clock import shanghai_date
 from qinglang.govern.dispositions import counters
-from qinglang.govern.identifiers import division_covers
+from qinglang.govern.identifiers import (
+    DivisionLevel,
+    division_covers,
+    division_level,
+    division_parent,
+)
 from qinglang.services import tallies
 from qinglang.services.errors import ServiceError, forbidden, invalid, not_found
 from qinglang.services.principal import Principal
@@ -45,6 +50,7 @@ from qinglang.store.audit_chain import (
 from qinglang.store.models import Campaign, CampaignReport, Case, IntakeItem
 
 BODY_MAX = 20_000
+LEVELS = list(DivisionLevel)  # national first: a later level is more local
 FIGURE_MAX = 10**12
 
 
@@ -188,16 +194,14 @@ def can_see(principal: Principal, row: Campaign) -> bool:
 
 
 def _visible_clause(principal: Principal) -> Any:
-    """Campaigns covering the caller's jurisdiction, or inside it (by division prefix)."""
-    code = principal.jurisdiction
-    if code == "100000":
-        return True
-    province, city = code[:2], code[:4]
-    covering = Campaign.jurisdiction.in_({"100000", f"{province}0000", f"{city}00", code})
-    inside = Campaign.jurisdiction.like(
-        f"{province}%" if code.endswith("0000") else f"{city}%" if code.endswith("00") else code
-    )
-    return or_(covering, inside)
+    """SQL for `can_see`: campaigns covering the caller's jurisdiction, or inside it."""
+    from qinglang.services.cases import within  # cases imports this module
+
+    covering = [principal.jurisdiction]
+    while (parent := division_parent(covering[-1])) is not None:
+        covering.append(parent)
+    inside = within(Campaign.jurisdiction, principal.jurisdiction)
+    return true() if inside is None else or_(Campaign.jurisdiction.in_(covering), inside)
 
 
 def load(session: Session, principal: Principal, campaign_id: int) -> Campaign:
@@ -216,7 +220,7 @@ def list_campaigns(
     if not include_archived:
         stmt = stmt.where(Campaign.archived.is_(False))
     rows = session.scalars(stmt.order_by(Campaign.starts_on.desc(), Campaign.id.desc())).all()
-    return [view_of(r) for r in rows if can_see(principal, r)]
+    return [view_of(r) for r in rows]
 
 
 def get_campaign(session: Session, principal: Principal, campaign_id: int) -> CampaignView:
@@ -510,15 +514,7 @@ def match(
     for campaign_id, division, tasks in rows:
         if not division_covers(division, jurisdiction):
             continue
-        depth = (
-            0
-            if division == "100000"
-            else 1
-            if division.endswith("0000")
-            else 2
-            if division.endswith("00")
-            else 3
-        )
+        depth = LEVELS.index(division_level(division))
         task = next((t["code"] for t in tasks if ground in t["grounds"]), None)
         if best is None or depth > best[0]:
             best = (depth, campaign_id, task)
