@@ -30,8 +30,7 @@ class Routing:
 
 def ground_departments(code: str) -> tuple[str, tuple[str, ...]]:
     """(lead, cooperating) of one category or violation code."""
-    tax = get_taxonomy()
-    row = tax.categories.get(code) or tax.violations.get(code)
+    row = get_taxonomy().ground(code)
     if row is None:
         raise RoutingError(f"unknown case ground {code!r}", f"未知的案件类别：{code}")
     return row.lead, row.co

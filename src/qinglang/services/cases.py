@@ -372,9 +372,7 @@ def _department_names() -> dict[str, str]:
 
 
 def _ground_name(code: str) -> str:
-    tax = get_taxonomy()
-    row = tax.categories.get(code) or tax.violations.get(code)
-    return row.name if row is not None else code
+    return get_taxonomy().ground_name(code)
 
 
 def _check_department(code: str) -> str:

@@ -91,12 +91,7 @@ def region_name(division: str) -> str:
 
 
 def _ground_names(codes: Sequence[str]) -> str:
-    taxonomy = get_taxonomy()
-    names = []
-    for code in codes:
-        item = taxonomy.categories.get(code) or taxonomy.violations.get(code)
-        names.append(item.name if item else code)
-    return "、".join(names)
+    return "、".join(map(get_taxonomy().ground_name, codes))
 
 
 def _check_fields(fields: Sequence[str] | None) -> list[str]:

@@ -83,6 +83,15 @@ class Taxonomy:
         except KeyError:
             raise KeyError(f"unknown category {code!r}") from None
 
+    def ground(self, code: str) -> Category | Violation | None:
+        """A case ground: a harm category or a compliance violation (None when neither)."""
+        return self.categories.get(code) or self.violations.get(code)
+
+    def ground_name(self, code: str) -> str:
+        """The Chinese name of a case ground; the code itself when it is unknown."""
+        row = self.ground(code)
+        return row.name if row is not None else code
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "departments": [d.to_dict() for d in self.departments.values()],

@@ -25,9 +25,9 @@ from qinglang.govern import campaigns as core
 from qinglang.govern.actors import Role
 from qinglang.govern.clock import shanghai_date
 from qinglang.govern.dispositions import counters
+from qinglang.govern.statistics import region_label
 from qinglang.services import campaigns as service
 from qinglang.services.cases import within
-from qinglang.services.disclosure import region_name
 from qinglang.services.errors import ServiceError, forbidden
 from qinglang.services.principal import CASE_ROLES, Principal
 from qinglang.store.models import Case, CaseDepartment
@@ -97,12 +97,6 @@ def _require_creator(principal: Principal) -> None:
             "creating a campaign needs the role leader or admin",
             "只有领导或管理员可以新建专项行动。",
         )
-
-
-def jurisdiction_label(code: str) -> str:
-    """ "全国", a province's name, or a city/county code after its province's name."""
-    name = region_name(code)
-    return name if code == "100000" or code.endswith("0000") else f"{name} {code}"
 
 
 def field_of_pointer(pointer: str | None, rows: Mapping[str, list[int]], prefix: str = "") -> str:
@@ -227,7 +221,7 @@ def campaign_list(
     rows = [
         {
             "view": v,
-            "region": jurisdiction_label(v.plan.jurisdiction),
+            "region": region_label(v.plan.jurisdiction),
             "stage": core.stage_on(v.plan, today),
             "running": core.is_running(v.plan, today),
             "ended": today > v.plan.ends_on,
@@ -474,7 +468,7 @@ def _detail_context(
     return {
         "view": view,
         "plan": plan,
-        "region": jurisdiction_label(plan.jurisdiction),
+        "region": region_label(plan.jurisdiction),
         "progress": progress,
         "cells": cells,
         "status_names": core.STATUS_NAMES_ZH,

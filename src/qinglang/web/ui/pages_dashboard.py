@@ -16,12 +16,12 @@ from starlette.responses import Response
 from qinglang.govern import campaigns as core
 from qinglang.govern import statistics as rules
 from qinglang.govern.clock import shanghai_date
+from qinglang.govern.statistics import region_label
 from qinglang.services import campaigns as campaign_service
 from qinglang.services.statistics import Count, Statistics, campaign_statistics
 from qinglang.web import auth
 from qinglang.web.ui import svg_charts
 from qinglang.web.ui.forms import known_id
-from qinglang.web.ui.pages_campaigns import jurisdiction_label
 from qinglang.web.ui.session import UiPrincipal
 from qinglang.web.ui.templating import redirect, render, source_name, state_name
 
@@ -122,7 +122,7 @@ def dashboard_home(request: Request, principal: UiPrincipal) -> Response:
     if running:
         latest = max(running, key=lambda v: (v.plan.starts_on, v.id))
         return redirect(f"/campaigns/{latest.id}/dashboard")
-    rows = [{"view": v, "region": jurisdiction_label(v.plan.jurisdiction)} for v in views]
+    rows = [{"view": v, "region": region_label(v.plan.jurisdiction)} for v in views]
     return render(request, "dashboard/index.html", {"rows": rows}, title="数据看板")
 
 
@@ -137,7 +137,7 @@ def campaign_dashboard(request: Request, principal: UiPrincipal, campaign_id: in
     context: dict[str, Any] = {
         "view": view,
         "stats": stats,
-        "region": jurisdiction_label(stats.jurisdiction),
+        "region": region_label(stats.jurisdiction),
         "stage": core.stage_on(view.plan, today),
         "charts": charts_of(stats),
         "definitions": definitions(),

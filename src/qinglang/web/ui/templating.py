@@ -59,11 +59,7 @@ def department_name(code: str | None) -> str:
 
 
 def ground_name(code: str | None) -> str:
-    if not code:
-        return "—"
-    taxonomy = get_taxonomy()
-    item = taxonomy.categories.get(code) or taxonomy.violations.get(code)
-    return item.name if item else code
+    return get_taxonomy().ground_name(code) if code else "—"
 
 
 def state_name(code: str | None) -> str:
